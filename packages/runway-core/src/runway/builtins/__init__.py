@@ -1,0 +1,1 @@
+"""Core's own features, registered as plugins like any installed one."""

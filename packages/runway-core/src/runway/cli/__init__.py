@@ -1,0 +1,1 @@
+"""The ``runway`` command line (click)."""

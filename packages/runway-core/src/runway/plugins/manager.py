@@ -1,0 +1,261 @@
+"""The plugin manager factory and the facade that core calls hooks through.
+
+Built-in plugins and installed ones take the same path: each is a module
+registered under its plugin name. Installed plugins are the modules named by
+``[project.entry-points.runway]``; a plugin that fails to import is recorded
+(name, distribution, version, traceback) and the others still load.
+
+Environment switches (each also a keyword of :func:`make_plugin_manager`):
+
+``RUNWAY_PLUGINS_BUILTIN_ONLY=1``
+    load core's built-ins and no installed plugin.
+``RUNWAY_PLUGINS_ALLOW=a,b``
+    load only these installed plugins.
+``RUNWAY_PLUGINS_BLOCK=a,b``
+    never load these plugins (built-ins included).
+``RUNWAY_TRACE_PLUGINS=1``
+    print every hook call, its arguments and results to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from runway import hookspecs
+from runway.errors import PluginError
+
+ENTRY_POINT_GROUP = "runway"
+
+# name -> module; registered in this order, before any installed plugin, so
+# that installed plugins' firstresult implementations are asked first.
+BUILTIN_PLUGINS: dict[str, str] = {
+    "core-summary": "runway.builtins.summary",
+    "core-metrics": "runway.builtins.metrics",
+}
+
+# Where a name that nobody provides would come from, for error messages.
+FIRST_PARTY_PLUGINS: dict[str, str] = {
+    "hf": "runway-hf",
+    "slurm": "runway-slurm",
+    "wandb": "runway-wandb",
+    "mlflow": "runway-mlflow",
+}
+
+
+def _env_list(name: str) -> list[str] | None:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class PluginInfo:
+    """What ``runway plugins`` shows about one plugin."""
+
+    name: str
+    module: str
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+    plugin: Any = None
+    error: str | None = None  # traceback text when loading failed
+
+    @property
+    def loaded(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Plugins:
+    """A plugin manager with the records core needs about each plugin."""
+
+    pm: pluggy.PluginManager
+    info: dict[str, PluginInfo] = field(default_factory=dict)
+    _caches: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def cached(self, key: str, build: Any) -> Any:
+        """``build()`` once per manager (registries built from hooks)."""
+        if key not in self._caches:
+            self._caches[key] = build()
+        return self._caches[key]
+
+    def reset_caches(self) -> None:
+        """Forget registries built from hooks (after registering a plugin)."""
+        self._caches.clear()
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    @property
+    def errors(self) -> dict[str, PluginInfo]:
+        return {name: i for name, i in self.info.items() if i.error is not None}
+
+    def hooks_of(self, name: str) -> list[str]:
+        """Names of the hooks that plugin ``name`` implements."""
+        plugin = self.pm.get_plugin(name)
+        if plugin is None:
+            return []
+        return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+
+    def implementers(self, hook_name: str) -> list[str]:
+        """Plugin names implementing ``hook_name``, in registration order."""
+        caller = getattr(self.pm.hook, hook_name)
+        names = [self.pm.get_name(impl.plugin) for impl in caller.get_hookimpls()]
+        return list(reversed(names))  # pluggy stores last-registered first
+
+    def require(self, name: str) -> None:
+        """Raise the load error of plugin ``name`` if it failed to import."""
+        info = self.info.get(name)
+        if info is not None and info.error is not None:
+            raise PluginError(load_error_message(info))
+
+    def provider_hint(self, name: str) -> str:
+        """Which distribution would provide ``name``, when we know one."""
+        if name in self.info and self.info[name].error is not None:
+            return f" (plugin {name!r} is installed but failed to load: run `runway plugins`)"
+        dist = FIRST_PARTY_PLUGINS.get(name)
+        if dist:
+            return f" ({name!r} is provided by `pip install {dist}`)"
+        return ""
+
+    def unknown(self, kind: str, name: str, available: Iterable[str]) -> PluginError:
+        """The error for asking a ``kind`` (logger, launcher...) nobody provides."""
+        self.require(name)
+        avail = sorted(set(available))
+        listing = ", ".join(f"{a} [{self.distribution_of(a)}]" for a in avail) or "none"
+        return PluginError(
+            f"unknown {kind} {name!r}{self.provider_hint(name)}. Available {kind}s: {listing}"
+        )
+
+    def distribution_of(self, name: str) -> str:
+        info = self.info.get(name)
+        if info is None:
+            return "?"
+        if info.builtin:
+            return "runway-core"
+        return info.distribution or info.module
+
+
+def load_error_message(info: PluginInfo) -> str:
+    dist = f"{info.distribution} {info.version}" if info.distribution else info.module
+    return (
+        f"plugin {info.name!r} from {dist} failed to import ({info.module}):\n"
+        f"{(info.error or '').rstrip()}"
+    )
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _trace_to_stderr(pm: pluggy.PluginManager) -> None:
+    def before(hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        names = [pm.get_name(i.plugin) for i in impls]
+        print(f"[runway trace] {hook_name}({', '.join(kwargs)}) -> {names}", file=sys.stderr)
+
+    def after(outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        exc = outcome.exception
+        shown = f"raised {exc!r}" if exc is not None else f"returned {outcome.get_result()!r:.200}"
+        print(f"[runway trace] {hook_name} {shown}", file=sys.stderr)
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def make_plugin_manager(
+    *,
+    builtins_only: bool | None = None,
+    allow: Sequence[str] | None = None,
+    block: Sequence[str] | None = None,
+    trace: bool | None = None,
+    builtins: dict[str, str] | None = None,
+    entry_points: Iterable[metadata.EntryPoint] | None = None,
+    extra_plugins: Iterable[tuple[str, Any]] = (),
+) -> Plugins:
+    """Build a plugin manager: specs, built-ins, installed plugins, checked.
+
+    Keywords left as ``None`` are read from the environment switches above.
+    ``extra_plugins`` are ``(name, plugin)`` pairs registered after the
+    built-ins (used by tests and by projects that register in-process code).
+    """
+    builtins_only = _env_flag("RUNWAY_PLUGINS_BUILTIN_ONLY") if builtins_only is None else builtins_only
+    allow = _env_list("RUNWAY_PLUGINS_ALLOW") if allow is None else list(allow)
+    block = _env_list("RUNWAY_PLUGINS_BLOCK") if block is None else list(block)
+    trace = _env_flag("RUNWAY_TRACE_PLUGINS") if trace is None else trace
+    blocked = set(block or [])
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    plugins = Plugins(pm=pm)
+
+    for name, module_name in (BUILTIN_PLUGINS if builtins is None else builtins).items():
+        if name in blocked:
+            continue
+        module = importlib.import_module(module_name)
+        pm.register(module, name=name)
+        plugins.info[name] = PluginInfo(name=name, module=module_name, builtin=True, plugin=module)
+
+    for name, plugin in extra_plugins:
+        pm.register(plugin, name=name)
+        plugins.info[name] = PluginInfo(name=name, module=type(plugin).__module__, plugin=plugin)
+
+    if not builtins_only:
+        eps = _entry_points() if entry_points is None else list(entry_points)
+        for ep in eps:
+            if ep.name in blocked or (allow is not None and ep.name not in allow):
+                continue
+            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+                continue
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(
+                name=ep.name,
+                module=ep.value,
+                distribution=dist.metadata["Name"] if dist is not None else None,
+                version=dist.version if dist is not None else None,
+            )
+            plugins.info[ep.name] = info
+            try:
+                plugin: ModuleType | Any = ep.load()
+                pm.register(plugin, name=ep.name)
+            except Exception:  # a broken plugin must not stop the others
+                info.error = traceback.format_exc()
+                continue
+            info.plugin = plugin
+
+    pm.check_pending()
+    if trace:
+        _trace_to_stderr(pm)
+    return plugins
+
+
+_default: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin manager, built on first use."""
+    global _default
+    if _default is None:
+        _default = make_plugin_manager()
+    return _default
+
+
+def set_plugins(plugins: Plugins | None) -> Plugins | None:
+    """Replace the process-wide plugin manager (tests); returns the old one."""
+    global _default
+    old, _default = _default, plugins
+    return old

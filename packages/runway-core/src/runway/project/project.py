@@ -1,0 +1,118 @@
+"""Finding the project root and its folders.
+
+The root is the nearest folder, from the current one upwards, holding the
+marker file ``runway.toml`` that ``runway init`` writes. Its optional keys:
+
+.. code-block:: toml
+
+    cache_dir = "local_cache"          # relative to the root
+    experiments_dir = "experiments"
+    code_dirs = ["data_processing", "executors", "modeling", "metrics"]
+
+Commands given ``--config FILE`` outside any project use the file's folder
+as the root.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runway.errors import RunwayError
+
+MARKER_FILE = "runway.toml"
+DEFAULT_CODE_DIRS = ("data_processing", "executors", "modeling", "metrics")
+
+
+@dataclass
+class Project:
+    root: Path
+    settings: dict = field(default_factory=dict)
+    _code_loaded: bool = field(default=False, repr=False)
+
+    @classmethod
+    def find(cls, start: Path | str | None = None, *, required: bool = True) -> "Project | None":
+        here = Path(start or Path.cwd()).resolve()
+        if here.is_file():
+            here = here.parent
+        for folder in (here, *here.parents):
+            marker = folder / MARKER_FILE
+            if marker.is_file():
+                try:
+                    settings = tomllib.loads(marker.read_text(encoding="utf-8"))
+                except tomllib.TOMLDecodeError as exc:
+                    raise RunwayError(f"{marker}: {exc}") from None
+                return cls(root=folder, settings=settings)
+        if required:
+            raise RunwayError(
+                f"not inside a Runway project: no {MARKER_FILE} in {here} or any folder above it. "
+                "Run `runway init` to create one, or pass --config FILE."
+            )
+        return None
+
+    @classmethod
+    def for_config_file(cls, config_file: Path | str) -> "Project":
+        """The project holding ``config_file``, else one rooted at its folder."""
+        found = cls.find(Path(config_file).resolve().parent, required=False)
+        return found or cls(root=Path(config_file).resolve().parent)
+
+    def _folder(self, key: str, default: str) -> Path:
+        return (self.root / self.settings.get(key, default)).resolve()
+
+    @property
+    def configs_dir(self) -> Path:
+        return self._folder("configs_dir", "configs")
+
+    @property
+    def experiment_configs_dir(self) -> Path:
+        return self.configs_dir / "experiments"
+
+    @property
+    def experiments_dir(self) -> Path:
+        return self._folder("experiments_dir", "experiments")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self._folder("cache_dir", "local_cache")
+
+    @property
+    def code_dirs(self) -> list[Path]:
+        return [self.root / d for d in self.settings.get("code_dirs", DEFAULT_CODE_DIRS)]
+
+    def load_code(self) -> None:
+        """Import every module under the project's code folders, once.
+
+        Their ``@register_transform`` and hook registrations then count. An
+        error in one of them propagates with its traceback: it is the user's
+        code and they need to see it.
+        """
+        if self._code_loaded:
+            return
+        self._code_loaded = True
+        root = str(self.root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        for folder in self.code_dirs:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*.py")):
+                rel = path.relative_to(self.root).with_suffix("")
+                parts = list(rel.parts)
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                module_name = ".".join(parts)
+                if module_name in sys.modules:
+                    continue
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                if spec is None or spec.loader is None:
+                    continue
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    sys.modules.pop(module_name, None)
+                    raise

@@ -1,0 +1,1 @@
+"""The `mlflow` plugin for Runway."""

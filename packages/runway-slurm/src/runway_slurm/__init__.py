@@ -1,0 +1,1 @@
+"""The `slurm` plugin for Runway."""

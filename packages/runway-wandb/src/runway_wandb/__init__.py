@@ -1,0 +1,1 @@
+"""The `wandb` plugin for Runway."""
