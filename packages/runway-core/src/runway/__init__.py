@@ -7,15 +7,10 @@ executor base) load on first access, so ``import runway`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from runway._version import __version__
 from runway.hookspecs import hookimpl, hookspec
-
-try:
-    __version__ = version("runway-core")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
 
 # public name -> "module:attribute", imported on first access
 _LAZY: dict[str, str] = {

@@ -7,7 +7,6 @@ keeps its traceback (exit code 1).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -41,6 +40,8 @@ class RunFailed(Exception):
 
 def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """The candidates closest to ``word``, best first (may be empty)."""
+    import difflib
+
     pool = sorted(set(candidates))
     found = difflib.get_close_matches(word, pool, n=n, cutoff=0.5)
     if not found:
