@@ -51,7 +51,7 @@ def register_transforms(register: Callable[..., None]) -> None:
 
 
 @hookspec(firstresult=True)
-def build_executor(name: str, config: dict, context: Any) -> "LightningModule | None":
+def build_executor(name: str, config: dict, context: Any) -> LightningModule | None:
     """Build the executor (a ``LightningModule``) that an experiment asks for.
 
     When: before training, inference or evaluation of an experiment.
@@ -69,7 +69,7 @@ def build_executor(name: str, config: dict, context: Any) -> "LightningModule | 
 
 
 @hookspec
-def log_metrics(run: "Run", metrics: dict[str, float], step: int | None) -> None:
+def log_metrics(run: Run, metrics: dict[str, float], step: int | None) -> None:
     """Record metrics with a logging backend.
 
     When: for every metric Runway records: training metrics through the
@@ -90,7 +90,7 @@ def log_metrics(run: "Run", metrics: dict[str, float], step: int | None) -> None
 
 
 @hookspec(firstresult=True)
-def launch_job(job: "Job", launcher: str) -> "JobHandle | None":
+def launch_job(job: Job, launcher: str) -> JobHandle | None:
     """Run a job with the launcher named by ``--launcher``.
 
     When: ``runway train``, ``run``, ``infer``, ``eval`` and ``sweep``, once
@@ -112,7 +112,7 @@ def launch_job(job: "Job", launcher: str) -> "JobHandle | None":
 
 
 @hookspec
-def logger_start_run(run: "Run") -> None:
+def logger_start_run(run: Run) -> None:
     """A logging backend opens (or resumes) its run.
 
     When: once per process before the first ``log_metrics`` of a run, with
@@ -126,7 +126,7 @@ def logger_start_run(run: "Run") -> None:
 
 
 @hookspec
-def logger_finish_run(run: "Run", status: str) -> None:
+def logger_finish_run(run: Run, status: str) -> None:
     """A logging backend closes its run.
 
     When: once per process after the last metric of a run.
@@ -140,7 +140,7 @@ def logger_finish_run(run: "Run", status: str) -> None:
 
 
 @hookspec
-def log_artifact(run: "Run", path: str, name: str) -> None:
+def log_artifact(run: Run, path: str, name: str) -> None:
     """Hand a file (config, provenance, ``metrics.json``) to the backends.
 
     When: after the file is written in the experiment folder.
@@ -186,7 +186,7 @@ def register_cache_formats(register: Callable[..., None]) -> None:
 
 
 @hookspec(firstresult=True)
-def summarize_data(data: Any) -> "dict | None":
+def summarize_data(data: Any) -> dict | None:
     """Describe a pipeline value for ``inspect: true`` and the inspector.
 
     When: before and after a node whose config says ``inspect: true``.
@@ -200,7 +200,7 @@ def summarize_data(data: Any) -> "dict | None":
 
 
 @hookspec
-def validate_config(config: dict) -> "list[str] | None":
+def validate_config(config: dict) -> list[str] | None:
     """Check the part of an experiment config that a plugin owns.
 
     When: after a config is evaluated and overridden, before anything runs.

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from runway._version import __version__
 from runway.errors import RunwayError
 
 # command name -> "module:attribute" of a click command
@@ -56,14 +57,8 @@ class LazyGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-def _version() -> str:
-    from runway import __version__
-
-    return __version__
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version=None, package_name="runway-core", prog_name="runway", message="%(prog)s %(version)s")
+@click.version_option(version=__version__, prog_name="runway", message="%(prog)s %(version)s")
 def cli() -> None:
     """Runway: data pipelines, experiments, logging and launching above Lightning."""
 
