@@ -1,0 +1,127 @@
+"""From an experiment name (or a file) to the resolved config that runs.
+
+``load_config`` = evaluate the jsonnet file, apply ``--opts``, validate.
+
+External variables every config can read with ``std.extVar(name)`` (all
+strings, as jsonnet requires):
+
+``runway.experiment_name``
+    the experiment's name: NAME for ``configs/experiments/NAME.jsonnet``, the
+    file's stem for ``--config FILE``.
+``runway.project_root``
+    absolute path of the project root.
+``runway.use_dummy_data``
+    ``"true"`` when the command asked for dummy data (a quick smoke run),
+    else ``"false"``; test it with ``std.extVar('runway.use_dummy_data') == 'true'``.
+
+Extra ``ext_vars`` given by the caller are added (and may replace these).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runway.config.jsonnet import evaluate_file
+from runway.config.overrides import Override, apply_overrides, parse_override
+from runway.config.validation import validate
+from runway.errors import ConfigError, did_you_mean
+
+if TYPE_CHECKING:
+    from runway.plugins.manager import Plugins
+    from runway.project import Project
+
+EXT_EXPERIMENT_NAME = "runway.experiment_name"
+EXT_PROJECT_ROOT = "runway.project_root"
+EXT_USE_DUMMY_DATA = "runway.use_dummy_data"
+
+CONFIG_SUFFIXES = (".jsonnet", ".json")
+
+
+def is_config_path(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a file rather than an experiment.
+
+    A ``Path`` object, or a string ending in ``.jsonnet``/``.json``, is a file;
+    anything else is an experiment name (which may hold ``/`` for a subfolder
+    of ``configs/experiments``).
+    """
+    return not isinstance(source, str) or source.endswith(CONFIG_SUFFIXES)
+
+
+def experiment_names(project: Project) -> list[str]:
+    """Names of the experiment configs in ``configs/experiments`` (sorted)."""
+    folder = project.experiment_configs_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.jsonnet"))
+
+
+def experiment_config_path(project: Project, name: str) -> Path:
+    """``configs/experiments/NAME.jsonnet``; a missing one lists those that exist."""
+    path = project.experiment_configs_dir / f"{name}.jsonnet"
+    if path.is_file():
+        return path
+    names = experiment_names(project)
+    listing = ", ".join(names) if names else "none yet (create one with `runway experiment NAME`)"
+    raise ConfigError(
+        f"no experiment config {name!r}: {path} does not exist.{did_you_mean(name, names)} "
+        f"Experiment configs in {project.experiment_configs_dir}: {listing}"
+    )
+
+
+def standard_ext_vars(name: str, project_root: Path, *, dummy: bool = False) -> dict[str, str]:
+    """The ``std.extVar`` values every config gets (see the module docstring)."""
+    return {
+        EXT_EXPERIMENT_NAME: name,
+        EXT_PROJECT_ROOT: str(project_root),
+        EXT_USE_DUMMY_DATA: "true" if dummy else "false",
+    }
+
+
+def load_config(
+    source: str | os.PathLike[str],
+    *,
+    project: Project | None = None,
+    opts: Iterable[str | Override] = (),
+    ext_vars: Mapping[str, str] | None = None,
+    dummy: bool = False,
+    plugins: Plugins | None = None,
+) -> dict[str, Any]:
+    """Evaluate, override and validate an experiment config.
+
+    :param source: an experiment name (``configs/experiments/NAME.jsonnet`` of
+        the project) or a path to a ``.jsonnet``/``.json`` file (see
+        :func:`is_config_path`).
+    :param project: the project; found from the current folder for a name,
+        from the file (or its folder) for a path, when ``None``.
+    :param opts: ``--opts`` tokens or parsed :class:`Override` objects.
+    :param ext_vars: extra ``std.extVar`` values.
+    :param dummy: sets ``runway.use_dummy_data`` to ``"true"``.
+    :param plugins: whose ``validate_config`` hooks run (default: the
+        process-wide plugin manager).
+    :returns: the resolved config, a fresh dict.
+    :raises ConfigError: evaluation, override or validation failed.
+    """
+    from runway.project import Project
+
+    if is_config_path(source):
+        path = Path(source).resolve()
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        project = project or Project.for_config_file(path)
+        name = path.stem
+    else:
+        name = str(source)
+        project = project or Project.find()
+        path = experiment_config_path(project, name)
+    variables = standard_ext_vars(name, project.root, dummy=dummy)
+    variables.update(ext_vars or {})
+    config = evaluate_file(path, ext_vars=variables, search_paths=[project.configs_dir])
+    # parse every token before applying any, so a typo is reported first
+    overrides = [o if isinstance(o, Override) else parse_override(o) for o in opts]
+    if overrides:
+        config = apply_overrides(config, overrides)
+    validate(config, plugins)
+    return config
