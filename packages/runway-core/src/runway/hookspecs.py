@@ -211,3 +211,58 @@ def validate_config(config: dict) -> list[str] | None:
 
     How: called on every plugin; all problems are reported together.
     """
+
+
+# --------------------------------------------------------------------------
+# Following launched jobs: ``runway status/cancel/logs NAME`` hand each
+# record of ``<version_dir>/jobs.jsonl`` to these.
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def job_status(record: dict) -> dict | None:
+    """Report the state of a job that a launcher submitted.
+
+    When: ``runway status NAME``, once per record in the version's
+    ``jobs.jsonl``.
+
+    :param record: one ``jobs.jsonl`` line as a dict: ``launcher``,
+        ``job_id``, ``submitted``, ``argv``, ``command``, ``folder`` and the
+        launcher's own keys.
+    :returns: a dict with at least ``state`` (the launcher's word for it,
+        e.g. ``PENDING``, ``RUNNING``, ``COMPLETED``, ``FAILED``) and, when
+        the job failed, ``stderr_tail``; or ``None`` when
+        ``record["launcher"]`` is not this plugin's.
+
+    How: first non-``None`` result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def cancel_job(record: dict) -> bool | None:
+    """Cancel a job that a launcher submitted.
+
+    When: ``runway cancel NAME``, for each record whose job may still run.
+
+    :param record: one ``jobs.jsonl`` line as a dict (see ``job_status``).
+    :returns: ``True`` when a cancel request reached a pending or running
+        job, ``False`` when the job had already ended, ``None`` when
+        ``record["launcher"]`` is not this plugin's.
+
+    How: first non-``None`` result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def job_logs(record: dict) -> str | None:
+    """Return the output that a submitted job has written so far.
+
+    When: ``runway logs NAME``, for the records it shows.
+
+    :param record: one ``jobs.jsonl`` line as a dict (see ``job_status``).
+    :returns: the job's stdout and stderr as text (empty when nothing was
+        written yet), or ``None`` when ``record["launcher"]`` is not this
+        plugin's.
+
+    How: first non-``None`` result wins.
+    """

@@ -1,0 +1,221 @@
+"""Submitting runway jobs to SLURM through submitit's ``SlurmExecutor``.
+
+Imports submitit at the top: the plugin module imports this one only when a
+job is actually launched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import submitit
+from submitit.core.utils import FailedJobError
+from submitit.slurm.slurm import SlurmExecutor
+
+from runway.launch.job import Job, JobHandle
+from runway_slurm.command import RUNWAY_MAIN, RunwayCommand
+from runway_slurm.errors import SlurmRejected, SlurmUnavailable
+from runway_slurm.records import append_record, now_iso
+from runway_slurm.resources import SECTION, SlurmResources
+from runway_slurm.status import JobState, query_state, tail
+
+LAUNCHER = "slurm"
+SUBMITIT_FOLDER = "slurm"
+POLL_INTERVAL_S = 1.0
+
+
+class _ScriptOnlySlurmExecutor(SlurmExecutor):
+    """Renders batch scripts where SLURM is not installed (``--dry-run`` on a
+    laptop); the stock executor refuses to exist without ``srun``."""
+
+    @classmethod
+    def affinity(cls) -> int:
+        return 1
+
+
+def submitit_folder(job: Job) -> Path:
+    """Where submitit keeps a job's pickles, batch scripts and logs: inside
+    the version folder, so job ids of a restarted cluster never collide with
+    another version's files."""
+    return Path(job.version_dir).absolute() / SUBMITIT_FOLDER
+
+
+def default_job_name(job: Job) -> str:
+    first = job.argv[0] if job.argv else ""
+    command = first if re.fullmatch(r"[\w-]+", first) else "job"
+    return f"runway-{job.experiment}-V{job.version}-{command}"
+
+
+def make_executor(folder: Path, resources: SlurmResources, job_name: str, *, script_only: bool = False) -> SlurmExecutor:
+    """A ``SlurmExecutor`` writing into ``folder`` with ``resources`` set."""
+    if not script_only and (shutil.which("sbatch") is None or shutil.which("srun") is None):
+        raise SlurmUnavailable(
+            f"--launcher slurm needs SLURM's sbatch and srun on PATH, and {socket.gethostname()} has "
+            "none. Run on a SLURM login node, or add --dry-run to see the batch script."
+        )
+    executor_class = _ScriptOnlySlurmExecutor if script_only else SlurmExecutor
+    executor = executor_class(folder=folder, max_num_timeout=resources.max_timeouts)
+    executor.update_parameters(**resources.executor_parameters(job_name))
+    return executor
+
+
+def command_for(job: Job, entry: str = RUNWAY_MAIN) -> RunwayCommand:
+    return RunwayCommand(job.argv, env=job.env, workdir=job.project_root, entry=entry)
+
+
+def batch_script(job: Job, resources: SlurmResources | None = None) -> str:
+    """The sbatch script that submitting ``job`` would hand to SLURM."""
+    resources = resources or SlurmResources.from_section(job.resources)
+    executor = make_executor(submitit_folder(job), resources, default_job_name(job), script_only=True)
+    return executor._make_submission_file_text(executor._submitit_command_str, "dry-run")
+
+
+def _rejected(exc: FailedJobError, what: str, resources: SlurmResources) -> SlurmRejected:
+    text = str(exc).strip()
+    slurm_lines = [line for line in text.splitlines() if "error" in line.lower()] or text.splitlines()
+    asked = f"partition={resources.partition or '(default)'}, nodes={resources.nodes}, " + (
+        f"tasks_per_node={resources.tasks_per_node}, time={resources.time_minutes} min"
+    )
+    return SlurmRejected(
+        f"SLURM refused {what} ({asked}):\n  "
+        + "\n  ".join(slurm_lines)
+        + f"\nFix the {SECTION} section of the config (`sinfo` lists partitions and nodes)."
+    )
+
+
+@contextlib.contextmanager
+def _sbatch_errors(folder: Path, what: str, resources: SlurmResources):
+    """Turn sbatch's refusal into a user error and remove the files that the
+    refused submission left behind."""
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    captured = io.StringIO()
+    try:
+        # submitit echoes sbatch's stderr itself; it is shown once, in the error
+        with contextlib.redirect_stderr(captured):
+            yield
+    except FailedJobError as exc:
+        for leftover in (set(folder.iterdir()) if folder.is_dir() else set()) - before:
+            if leftover.is_file():
+                leftover.unlink()
+        raise _rejected(exc, what, resources) from None
+
+
+def _record(job: Job, job_id: str, folder: Path, resources: SlurmResources, job_name: str, **extra: Any) -> dict[str, Any]:
+    record = {
+        "launcher": LAUNCHER,
+        "job_id": job_id,
+        "submitted": now_iso(),
+        "argv": list(job.argv),
+        "command": job.argv[0] if job.argv else None,
+        "experiment": job.experiment,
+        "version": job.version,
+        "folder": str(folder),
+        "job_name": job_name,
+        "num_tasks": resources.num_tasks,
+        **extra,
+    }
+    append_record(job.version_dir, record)
+    return record
+
+
+def submit(job: Job, *, entry: str = RUNWAY_MAIN, out: TextIO | None = None) -> JobHandle:
+    """Submit ``job`` and return at once (state ``submitted``).
+
+    ``entry`` is the ``module:function`` that each task calls with
+    ``job.argv``; it is the runway CLI unless a test or tool says otherwise.
+    """
+    out = out or sys.stderr
+    resources = SlurmResources.from_section(job.resources)
+    folder = submitit_folder(job)
+    job_name = default_job_name(job) if resources.job_name is None else resources.job_name
+    executor = make_executor(folder, resources, job_name)
+    with _sbatch_errors(folder, f"the job {job_name!r}", resources):
+        slurm_job = executor.submit(command_for(job, entry))
+    record = _record(job, slurm_job.job_id, folder, resources, job_name)
+    print(
+        f"Submitted SLURM job {slurm_job.job_id} ({job_name}); logs: {slurm_job.paths.stdout}",
+        file=out,
+        flush=True,
+    )
+    return JobHandle(launcher=LAUNCHER, state="submitted", job_id=slurm_job.job_id, info={"record": record})
+
+
+def submit_array(
+    jobs: Sequence[Job],
+    folder: Path,
+    *,
+    resources: SlurmResources | None = None,
+    entry: str = RUNWAY_MAIN,
+    job_name: str | None = None,
+) -> list[JobHandle]:
+    """Submit ``jobs`` as one SLURM job array (a sweep: one version each).
+
+    All points share ``resources`` (default: the first job's section) and
+    the submitit ``folder``; each job's record goes to its own
+    ``jobs.jsonl``. Returns one handle per job, in order.
+    """
+    if not jobs:
+        return []
+    resources = resources or SlurmResources.from_section(jobs[0].resources)
+    folder = Path(folder).absolute()
+    job_name = job_name or resources.job_name or f"runway-{jobs[0].experiment}-sweep"
+    executor = make_executor(folder, resources, job_name)
+    commands = [command_for(job, entry) for job in jobs]
+    with _sbatch_errors(folder, f"the job array {job_name!r} of {len(jobs)} jobs", resources):
+        slurm_jobs = executor.submit_array(commands)
+    handles = []
+    for index, (job, slurm_job) in enumerate(zip(jobs, slurm_jobs)):
+        record = _record(job, slurm_job.job_id, folder, resources, job_name, array_index=index)
+        handles.append(JobHandle(launcher=LAUNCHER, state="submitted", job_id=slurm_job.job_id, info={"record": record}))
+    return handles
+
+
+def follow(record: dict[str, Any], *, out: TextIO | None = None, poll_s: float = POLL_INTERVAL_S) -> JobHandle:
+    """Print ``record``'s job state changes until it ends, then its result
+    (or the tail of its stderr); returns a ``completed``/``failed`` handle."""
+    out = out or sys.stderr
+    job_id = record["job_id"]
+    shown: JobState | None = None
+    while True:
+        state = query_state(job_id)
+        if state != shown:
+            reason = f" ({state.reason})" if state.reason else ""
+            print(f"SLURM job {job_id}: {state.state}{reason}", file=out, flush=True)
+            shown = state
+        if state.final:
+            break
+        time.sleep(poll_s)
+    slurm_job = submitit.SlurmJob(folder=record["folder"], job_id=job_id)
+    info: dict[str, Any] = {"record": record, "slurm_state": state.state}
+    if state.failed:
+        info["stderr_tail"] = tail(slurm_job.paths.stderr)
+        print(f"SLURM job {job_id} ended {state.state}; last lines of {slurm_job.paths.stderr}:", file=out)
+        print(info["stderr_tail"] or "(empty)", file=out, flush=True)
+        return JobHandle(launcher=LAUNCHER, state="failed", job_id=job_id, info=info)
+    result = slurm_job.result()
+    print(f"SLURM job {job_id} completed, result: {result!r}", file=out, flush=True)
+    return JobHandle(launcher=LAUNCHER, state="completed", job_id=job_id, result=result, info=info)
+
+
+def launch(job: Job, *, entry: str = RUNWAY_MAIN, out: TextIO | None = None) -> JobHandle:
+    """``launch_job`` for ``--launcher slurm``: dry run, submit, or submit
+    and follow (``job.wait``)."""
+    resources = SlurmResources.from_section(job.resources)
+    if job.dry_run:
+        script = batch_script(job, resources)
+        print(f"# dry run: nothing submitted; each task would run `runway {' '.join(job.argv)}`", file=out or sys.stderr)
+        print(script, flush=True)
+        return JobHandle(launcher=LAUNCHER, state="dry-run", info={"sbatch_script": script})
+    handle = submit(job, entry=entry, out=out)
+    if not job.wait:
+        return handle
+    return follow(handle.info["record"], out=out)

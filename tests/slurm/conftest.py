@@ -1,0 +1,49 @@
+"""Fixtures of the SLURM tests: the real local cluster and jobs sized to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster import SlurmCluster, slurm_cluster  # noqa: F401  (the session fixture)
+
+from runway.launch.job import Job
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def job_entries_on_path(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Let SLURM jobs import ``slurm_job_entries``: sbatch exports the
+    submitting environment, PYTHONPATH included. Returns the module name."""
+    paths = [str(HERE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    return "slurm_job_entries"
+
+
+@pytest.fixture
+def make_job(tmp_path: Path) -> Callable[..., Job]:
+    """``make_job(argv, **resources)``: a Job in its own version folder, so
+    job ids of a restarted cluster never meet a stale submitit file."""
+    counter = iter(range(1, 1000))
+
+    def make(argv: list[str], *, wait: bool = False, dry_run: bool = False, **resources: Any) -> Job:
+        version = next(counter)
+        version_dir = tmp_path / "experiments" / f"exp_V{version}"
+        version_dir.mkdir(parents=True)
+        return Job(
+            argv=list(argv),
+            experiment="exp",
+            version=version,
+            version_dir=version_dir,
+            project_root=tmp_path,
+            resources={"time": 5, **resources},
+            env={"RUNWAY_EXPERIMENT_VERSION": str(version)},
+            wait=wait,
+            dry_run=dry_run,
+        )
+
+    return make

@@ -1,0 +1,133 @@
+"""The launcher.slurm section and the command a job runs: our own logic,
+no cluster needed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from runway.errors import ConfigError, RunwayError
+from runway.plugins import make_plugin_manager
+from runway_slurm.command import RunwayCommand
+from runway_slurm.errors import SlurmJobFailed
+from runway_slurm.resources import SlurmResources, check_section, parse_mem, parse_time_minutes
+
+
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [(90, 90), ("90", 90), ("01:30:00", 90), ("1:00", 1), ("0:30", 1), ("2-00", 2880), ("1-02:03", 1563), ("0-00:00:59", 1)],
+)
+def test_time_in_slurm_formats_becomes_minutes(value, minutes):
+    assert parse_time_minutes(value) == minutes
+
+
+@pytest.mark.parametrize("value", ["1h", "", "00:00:00", 0, "1:2:3:4", True])
+def test_bad_times_are_refused(value):
+    with pytest.raises(ValueError):
+        parse_time_minutes(value)
+
+
+@pytest.mark.parametrize(("value", "mem"), [(4096, "4096M"), ("4G", "4G"), ("4gb", "4G"), ("512M", "512M"), ("100", "100M")])
+def test_memory_in_sbatch_form(value, mem):
+    assert parse_mem(value) == mem
+
+
+def test_unknown_key_gets_a_suggestion_and_types_are_checked():
+    problems = check_section({"partiton": "gpu", "nodes": "2", "gpus_per_node": -1, "setup": ["ok", 3], "time": "soon"})
+    text = "\n".join(problems)
+    assert "launcher.slurm.partiton: unknown key. Did you mean 'partition'?" in text
+    assert "launcher.slurm.nodes: expected an integer >= 1, got '2'" in text
+    assert "launcher.slurm.gpus_per_node: expected an integer >= 0, got -1" in text
+    assert "launcher.slurm.setup: every line must be a string, got 3" in text
+    assert "launcher.slurm.time: 'soon' is not a SLURM time" in text
+    assert len(problems) == 5
+
+
+def test_booleans_are_not_integers_and_signal_must_precede_the_limit():
+    assert check_section({"nodes": True}) == ["launcher.slurm.nodes: expected an integer >= 1, got True"]
+    (problem,) = check_section({"time": 2, "signal_delay_s": 120})
+    assert problem.startswith("launcher.slurm.signal_delay_s: 120 s is not shorter than the time limit 2")
+
+
+def test_validate_config_hook_reports_only_the_slurm_section():
+    plugins = make_plugin_manager(builtins={}, allow=["slurm"])
+    results = plugins.hook.validate_config(config={"launcher": {"slurm": {"qos": 3}, "local": {"whatever": 1}}})
+    problems = [p for result in results if result for p in result]
+    assert problems == ["launcher.slurm.qos: expected a QOS name, got 3"]
+    assert not any(plugins.hook.validate_config(config={"model": {}}))
+
+
+def test_section_maps_to_submitit_parameters():
+    resources = SlurmResources.from_section(
+        {
+            "partition": "gpu",
+            "time": "02:00:00",
+            "nodes": 2,
+            "gpus_per_node": 4,
+            "cpus_per_task": 8,
+            "mem": "64G",
+            "account": "lab",
+            "qos": "high",
+            "constraint": "a100",
+            "setup": ["module load cuda"],
+            "additional_parameters": {"mail_type": "END"},
+        }
+    )
+    assert resources.tasks_per_node == 4  # one task per GPU unless told otherwise
+    assert resources.num_tasks == 8
+    assert resources.executor_parameters("runway-exp-V1-train") == {
+        "job_name": "runway-exp-V1-train",
+        "time": 120,
+        "nodes": 2,
+        "ntasks_per_node": 4,
+        "signal_delay_s": 120,
+        "partition": "gpu",
+        "cpus_per_task": 8,
+        "gpus_per_node": 4,
+        "account": "lab",
+        "qos": "high",
+        "constraint": "a100",
+        "setup": ["module load cuda"],
+        "additional_parameters": {"mail_type": "END", "mem": "64G"},
+    }
+
+
+def test_defaults_and_errors_from_section():
+    resources = SlurmResources.from_section(None)
+    assert (resources.time_minutes, resources.nodes, resources.tasks_per_node) == (60, 1, 1)
+    with pytest.raises(ConfigError, match="launcher.slurm.nodes") as info:
+        SlurmResources.from_section({"nodes": 0})
+    assert isinstance(info.value, RunwayError) and info.value.exit_code == 2
+
+
+def test_checkpoint_requeues_the_same_command_with_resume():
+    command = RunwayCommand(["train", "exp", "--version", "3"], env={"A": "1"}, workdir="/tmp")
+    delayed = command.checkpoint()
+    resumed = delayed.function
+    assert isinstance(resumed, RunwayCommand)
+    assert resumed.argv == ["train", "exp", "--version", "3", "--resume"]
+    assert (resumed.env, resumed.workdir, resumed.entry) == ({"A": "1"}, "/tmp", command.entry)
+    assert resumed.checkpoint().function.argv == resumed.argv  # added once
+
+
+def test_a_requeued_run_resumes_even_without_checkpoint(monkeypatch):
+    command = RunwayCommand(["train", "exp"])
+    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
+    assert command.argv_for_this_run() == ["train", "exp"]
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    assert command.argv_for_this_run() == ["train", "exp", "--resume"]
+
+
+def test_the_command_runs_the_cli_in_process_and_fails_on_nonzero_exit(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RUNWAY_SLURM_TEST_MARK", "unset")  # restored after the test
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    assert RunwayCommand(["plugins"], env={"RUNWAY_SLURM_TEST_MARK": "x"}, workdir=workdir)() == 0
+    assert "slurm" in capsys.readouterr().out
+    assert os.environ["RUNWAY_SLURM_TEST_MARK"] == "x" and Path.cwd() == workdir
+    with pytest.raises(SlurmJobFailed, match="exited with status 2"):
+        RunwayCommand(["no-such-command"], workdir=tmp_path)()
