@@ -1,0 +1,286 @@
+"""The content-addressed cache of node outputs.
+
+Layout under the project's cache folder (``local_cache/`` by default)::
+
+    <node folder>/<key>/data/...        the output, written by its cache format
+    <node folder>/<key>/meta.json       key parts, created, duration, size, format, checksum
+    <node folder>/<key>/COMPLETE        written last: an entry without it is never used
+    <node folder>/latest.json           the last key this node produced or loaded, with its parts
+    .locks/<node folder>-<key>.lock     one lock per entry
+
+The node folder is the node name with characters other than letters,
+digits, ``.``, ``_`` and ``-`` replaced by ``_`` and, when that changed the
+name, a short hash of the name appended (so ``input:Load`` and ``input_Load``
+never share a folder).
+
+An entry is written into ``<node folder>/.tmp-<key>-<random>/`` and renamed
+into place, while holding the entry's lock; readers hold the same lock while
+they load, and ``runway cache gc`` deletes only entries whose lock it gets
+without waiting. A reader checks the completion marker and the checksum of
+the data files against ``meta.json``; an entry failing either is reported and
+recomputed, never loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from runway.pipeline.formats import FormatRegistry
+
+COMPLETE_MARKER = "COMPLETE"
+META_FILE = "meta.json"
+DATA_DIR = "data"
+LATEST_FILE = "latest.json"
+LOCKS_DIR = ".locks"
+TMP_PREFIX = ".tmp-"
+TRASH_PREFIX = ".trash-"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+class UnusableEntry(Exception):
+    """A cache entry that exists but must not be loaded; the message says why."""
+
+
+@functools.lru_cache(maxsize=65536)
+def node_folder_name(node: str) -> str:
+    """The folder that holds a node's entries (see the module docstring)."""
+    safe = _UNSAFE.sub("_", node).lstrip(".") or "_"
+    if safe != node:
+        safe += "-" + hashlib.sha256(node.encode("utf-8")).hexdigest()[:8]
+    return safe
+
+
+def data_checksum(folder: Path) -> str:
+    """SHA-256 over a folder's files: relative names and contents, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _write_json_atomically(path: Path, value: Any) -> None:
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """One folder in the cache, as ``runway cache ls`` shows it."""
+
+    node: str  # from meta.json; the folder name when meta.json is unreadable
+    folder: str
+    key: str
+    path: Path
+    complete: bool
+    meta: Mapping[str, Any]
+    size: int
+
+
+class CacheStore:
+    """Entries of one cache folder; see the module docstring for the layout."""
+
+    def __init__(self, root: Path, formats: FormatRegistry) -> None:
+        self.root = Path(root)
+        self.formats = formats
+
+    # ----------------------------------------------------------------- paths
+
+    def node_dir(self, node: str) -> Path:
+        return self.root / node_folder_name(node)
+
+    def entry_dir(self, node: str, key: str) -> Path:
+        return self.node_dir(node) / key
+
+    def lock(self, node: str, key: str, *, timeout: float = -1) -> FileLock:
+        return self._lock_for(node_folder_name(node), key, timeout=timeout)
+
+    def _lock_for(self, folder: str, key: str, *, timeout: float = -1) -> FileLock:
+        locks = self.root / LOCKS_DIR
+        locks.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(locks / f"{folder}-{key}.lock"), timeout=timeout)
+
+    # ----------------------------------------------------------------- state
+
+    def status(self, node: str, key: str) -> str:
+        """``ok`` (complete), ``incomplete`` (no completion marker) or ``missing``.
+
+        Cheap: the checksum is verified by :meth:`load`, not here. (Plain
+        ``os.path`` on strings: planning a large graph calls this per node.)
+        """
+        entry = os.path.join(self.root, node_folder_name(node), key)
+        if os.path.isfile(os.path.join(entry, COMPLETE_MARKER)):
+            return "ok"
+        return "incomplete" if os.path.exists(entry) else "missing"
+
+    def read_latest(self, node: str) -> dict[str, Any] | None:
+        try:
+            with open(os.path.join(self.root, node_folder_name(node), LATEST_FILE), encoding="utf-8") as handle:
+                value = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def write_latest(self, node: str, key: str, parts: Mapping[str, Any]) -> None:
+        folder = self.node_dir(node)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_json_atomically(
+            folder / LATEST_FILE,
+            {"node": node, "key": key, "parts": parts, "updated": datetime.now(timezone.utc).isoformat()},
+        )
+
+    # ----------------------------------------------------------- read, write
+
+    def load(self, node: str, key: str) -> tuple[Any, dict[str, Any]]:
+        """The entry's data and meta; :class:`UnusableEntry` when it must not be used.
+
+        The caller holds the entry's lock.
+        """
+        entry = self.entry_dir(node, key)
+        if not entry.is_dir():
+            raise UnusableEntry("no entry")
+        if not (entry / COMPLETE_MARKER).is_file():
+            raise UnusableEntry("entry has no completion marker (an interrupted write)")
+        try:
+            meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UnusableEntry(f"meta.json unreadable: {exc}") from None
+        fmt = self.formats.get(str(meta.get("format")))
+        if fmt is None:
+            raise UnusableEntry(
+                f"its format {meta.get('format')!r} is not registered (formats: {', '.join(self.formats.names())})"
+            )
+        if data_checksum(entry / DATA_DIR) != meta.get("checksum"):
+            raise UnusableEntry("checksum mismatch: the data files changed after they were written")
+        try:
+            return fmt.load(entry / DATA_DIR), meta
+        except Exception as exc:  # a format that cannot read its own files: recompute
+            raise UnusableEntry(f"{fmt.name} format failed to load it: {exc!r}") from None
+
+    def save(
+        self, node: str, key: str, parts: Mapping[str, Any], data: Any, *, duration_s: float
+    ) -> dict[str, Any]:
+        """Write an entry atomically (the caller holds its lock); returns its meta."""
+        fmt = self.formats.for_object(data)
+        node_dir = self.node_dir(node)
+        node_dir.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers(node_dir, key)
+        tmp = node_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
+        (tmp / DATA_DIR).mkdir(parents=True)
+        try:
+            fmt.save(data, tmp / DATA_DIR)
+            meta = {
+                "node": node,
+                "key": key,
+                "parts": parts,
+                "created": datetime.now(timezone.utc).isoformat(),
+                "duration_s": round(duration_s, 6),
+                "size": folder_size(tmp / DATA_DIR),
+                "format": fmt.name,
+                "checksum": data_checksum(tmp / DATA_DIR),
+            }
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
+            (tmp / COMPLETE_MARKER).write_text(meta["created"] + "\n", encoding="utf-8")
+            final = node_dir / key
+            if final.exists():  # regenerated, or an incomplete one: move it aside first
+                trash = node_dir / f"{TRASH_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
+                os.rename(final, trash)
+                os.rename(tmp, final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return meta
+
+    def _remove_leftovers(self, node_dir: Path, key: str) -> None:
+        """Temporary folders of this key left by a killed writer (we hold the lock)."""
+        for prefix in (TMP_PREFIX, TRASH_PREFIX):
+            for stale in node_dir.glob(f"{prefix}{key}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+    # ------------------------------------------------------- listing, gc
+
+    def entries(self) -> Iterator[EntryInfo]:
+        """Every entry folder, complete or not (temporary folders excluded)."""
+        if not self.root.is_dir():
+            return
+        for node_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and p.name != LOCKS_DIR):
+            for entry in sorted(p for p in node_dir.iterdir() if p.is_dir() and _KEY.match(p.name)):
+                try:
+                    meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    meta = {}
+                yield EntryInfo(
+                    node=str(meta.get("node") or node_dir.name),
+                    folder=node_dir.name,
+                    key=entry.name,
+                    path=entry,
+                    complete=(entry / COMPLETE_MARKER).is_file(),
+                    meta=meta,
+                    size=int(meta["size"]) if "size" in meta else folder_size(entry),
+                )
+
+    def latest_keys(self) -> dict[str, str]:
+        """Node folder -> the key its ``latest.json`` names."""
+        found: dict[str, str] = {}
+        if not self.root.is_dir():
+            return found
+        for node_dir in self.root.iterdir():
+            if not node_dir.is_dir() or node_dir.name == LOCKS_DIR:
+                continue
+            try:
+                latest = json.loads((node_dir / LATEST_FILE).read_text(encoding="utf-8"))
+                found[node_dir.name] = str(latest["key"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return found
+
+    def leftovers(self) -> Iterator[tuple[str, str, Path]]:
+        """``(node folder, key, path)`` of temporary folders left by killed writers."""
+        if not self.root.is_dir():
+            return
+        for node_dir in self.root.iterdir():
+            if not node_dir.is_dir() or node_dir.name == LOCKS_DIR:
+                continue
+            for path in node_dir.iterdir():
+                for prefix in (TMP_PREFIX, TRASH_PREFIX):
+                    if path.name.startswith(prefix):
+                        key = path.name[len(prefix) :].split("-", 1)[0]
+                        yield node_dir.name, key, path
+
+    def delete_if_unlocked(self, folder: str, key: str, path: Path) -> bool:
+        """Delete ``path`` if the entry's lock is free right now; False when it is held."""
+        lock = self._lock_for(folder, key, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            return False
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            lock.release()
+        return True

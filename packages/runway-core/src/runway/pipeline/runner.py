@@ -1,0 +1,349 @@
+"""Running a pipeline: plan, then load or compute each needed node in topological order.
+
+Nodes run one after another in this process. A node that must run takes its
+entry's lock first; if another process finished the same entry meanwhile, it
+is loaded instead of computed again, so concurrent runs of one pipeline
+compute each node once. Results stay in memory only while a later node of
+the run still reads them (and for the requested nodes).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from runway.pipeline.cache import CacheStore, UnusableEntry
+from runway.pipeline.formats import format_registry
+from runway.pipeline.graph import Pipeline, thawed
+from runway.pipeline.plan import LOAD, RUN, Plan, decide, make_plan
+from runway.pipeline.registry import transform_registry
+from runway.plugins.manager import Plugins, get_plugins
+
+
+class Progress:
+    """Plain progress lines on a stream (stderr by default)."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+
+    def _write(self, line: str) -> None:
+        if not self.quiet:
+            print(line, file=self.stream or sys.stderr, flush=True)
+
+    def start(self, index: int, total: int, name: str, action: str, reasons: Iterable[str]) -> None:
+        why = "; ".join(reasons)
+        self._write(f"[{index}/{total}] {action:<4} {name}" + (f"  ({why})" if why else ""))
+
+    def done(self, index: int, total: int, name: str, action: str, seconds: float, detail: str = "") -> None:
+        verb = "loaded" if action == LOAD else "done"
+        self._write(f"[{index}/{total}] {verb:<6} {name} in {seconds:.2f}s" + (f"  {detail}" if detail else ""))
+
+    def warning(self, message: str) -> None:
+        self._write(f"warning: {message}")
+
+    def info(self, message: str) -> None:
+        self._write(message)
+
+
+@dataclass
+class PipelineRun:
+    """What a run produced.
+
+    ``outputs`` maps each requested node to its data; ``keys`` maps every node
+    the requested ones depend on to its cache key (what an experiment records
+    as the data it consumed); ``actions`` says what happened to each node
+    (``RUN``, ``LOAD``, ``SKIP``), ``seconds`` how long it took, and
+    ``warnings`` lists unusable cache entries that were recomputed.
+    """
+
+    plan: Plan
+    outputs: dict[str, Any] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def output_keys(self) -> dict[str, str]:
+        return {name: self.keys[name] for name in self.outputs}
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+class Runner:
+    """Executes one :class:`Plan` against a cache store."""
+
+    def __init__(
+        self, plan: Plan, store: CacheStore, plugins: Plugins, progress: Progress, *, project_root: Path | None = None
+    ) -> None:
+        self.plan = plan
+        self.project_root = project_root
+        self.store = store
+        self.plugins = plugins
+        self.progress = progress
+        self.pipeline = plan.pipeline
+        self.results: dict[str, Any] = {}
+        self.run = PipelineRun(plan=plan, keys=plan.keys, actions={n: p.action for n, p in plan.nodes.items()})
+        self._counter = 0
+        self._total = sum(1 for p in plan.nodes.values() if p.action != "SKIP")
+        self._readers_left: dict[str, int] = {}
+
+    # -------------------------------------------------------------- driving
+
+    def execute(self) -> PipelineRun:
+        actions = {n: p.action for n, p in self.plan.nodes.items() if p.action in (RUN, LOAD)}
+        self._produce(actions)
+        for name in self.plan.targets:
+            self.run.outputs[name] = self.results[name]
+        return self.run
+
+    def _produce(self, actions: Mapping[str, str]) -> None:
+        for name, action in actions.items():
+            if action == RUN:
+                for upstream in self.pipeline.nodes[name].inputs:
+                    self._readers_left[upstream] = self._readers_left.get(upstream, 0) + 1
+        for name in self.pipeline.order:
+            action = actions.get(name)
+            if action is None or name in self.results:
+                continue
+            if action == LOAD:
+                if self._load(name):
+                    continue
+                for upstream in self.pipeline.nodes[name].inputs:  # it reads its inputs after all
+                    self._readers_left[upstream] = self._readers_left.get(upstream, 0) + 1
+            self._ensure_inputs(name)
+            self._compute(name)
+            for upstream in self.pipeline.nodes[name].inputs:
+                self._release(upstream)
+
+    def _ensure_inputs(self, name: str) -> None:
+        """Inputs of a node whose planned load failed: load or compute them now."""
+        missing = [i for i in self.pipeline.nodes[name].inputs if i not in self.results]
+        if not missing:
+            return
+        closure = self.pipeline.ancestors(missing)
+        order = [n for n in self.pipeline.order if n in closure and n not in self.results]
+        plans = self.plan.nodes
+
+        def loadable(node: str) -> bool:
+            return not plans[node].forced and self.pipeline.nodes[node].cache and (
+                self.store.status(node, plans[node].key) == "ok"
+            )
+
+        actions = decide(order, missing, inputs_of={n: self.pipeline.nodes[n].inputs for n in order}, loadable=loadable)
+        self._total += len(actions)
+        self._produce(actions)
+
+    def _release(self, name: str) -> None:
+        left = self._readers_left.get(name, 0) - 1
+        self._readers_left[name] = left
+        if left <= 0 and name not in self.plan.targets:
+            self.results.pop(name, None)
+
+    # ---------------------------------------------------------- load, run
+
+    def _next(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def _load(self, name: str) -> bool:
+        plan = self.plan.nodes[name]
+        index = self._next()
+        self.progress.start(index, self._total, name, LOAD, plan.reasons)
+        start = time.perf_counter()
+        with self.store.lock(name, plan.key):
+            try:
+                data, meta = self.store.load(name, plan.key)
+            except UnusableEntry as exc:
+                self._warn(f"cache entry of {name} ({plan.key[:12]}) not used: {exc}; recomputing")
+                return False
+            self.store.write_latest(name, plan.key, plan.parts)
+        self._finish(name, LOAD, index, start, data, f"({meta.get('format')}, {_human_size(int(meta.get('size', 0)))})")
+        return True
+
+    def _compute(self, name: str) -> None:
+        node = self.pipeline.nodes[name]
+        plan = self.plan.nodes[name]
+        index = self._next()
+        reasons = plan.reasons if plan.action == RUN else ("its cache entry was unusable",)
+        self.progress.start(index, self._total, name, RUN, reasons)
+        start = time.perf_counter()
+        if not node.cache:
+            data = self._apply(name)
+            self._finish(name, RUN, index, start, data, "(not cached)")
+            return
+        with self.store.lock(name, plan.key):
+            status = self.store.status(name, plan.key)
+            if status == "incomplete":
+                self._warn(
+                    f"cache entry of {name} ({plan.key[:12]}) has no completion marker "
+                    "(an interrupted write); recomputing"
+                )
+            if not plan.forced and status == "ok":
+                # another process computed it while we waited for the lock
+                try:
+                    data, meta = self.store.load(name, plan.key)
+                except UnusableEntry as exc:
+                    self._warn(f"cache entry of {name} ({plan.key[:12]}) not used: {exc}; recomputing")
+                else:
+                    self.store.write_latest(name, plan.key, plan.parts)
+                    self._finish(name, LOAD, index, start, data, "(computed by another run)")
+                    return
+            data = self._apply(name)
+            meta = self.store.save(name, plan.key, plan.parts, data, duration_s=time.perf_counter() - start)
+            self.store.write_latest(name, plan.key, plan.parts)
+        self._finish(name, RUN, index, start, data, f"(cached as {meta['format']}, {_human_size(int(meta['size']))})")
+
+    def _apply(self, name: str) -> Any:
+        node = self.pipeline.nodes[name]
+        entry = self.plan.transforms[name]
+        inputs = [self.results[i] for i in node.inputs]
+        data: Any = inputs if node.inputs_as_list else (inputs[0] if inputs else None)
+        if node.inspect:
+            self._inspect(name, "input", data)
+        transform = entry.cls()
+        transform.use_dummy_data = self.plan.dummy
+        transform.node_name = name
+        transform.project_root = self.project_root
+        try:
+            transform.setup(**thawed(node.setup_kwargs))
+            result = transform(data)
+        except Exception as exc:
+            exc.add_note(f"in data pipeline node {name!r} (transform {entry.name}, from {entry.source})")
+            raise
+        if node.inspect:
+            self._inspect(name, "output", result)
+        return result
+
+    def _inspect(self, name: str, side: str, data: Any) -> None:
+        summary = self.plugins.hook.summarize_data(data=data)
+        self.progress.info(f"  inspect {name} {side}:")
+        for key, value in (summary or {}).items():
+            self.progress.info(f"    {key}: {value}")
+
+    def _finish(self, name: str, action: str, index: int, start: float, data: Any, detail: str) -> None:
+        seconds = time.perf_counter() - start
+        self.results[name] = data
+        self.run.actions[name] = action
+        self.run.seconds[name] = seconds
+        self.progress.done(index, self._total, name, action, seconds, detail)
+
+    def _warn(self, message: str) -> None:
+        self.run.warnings.append(message)
+        self.progress.warning(message)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def _project(project: Any) -> Any:
+    from runway.project import Project
+
+    if project is None:
+        return Project.find()
+    if isinstance(project, (str, Path)):
+        return Project.find(project, required=False) or Project(root=Path(project).resolve())
+    return project
+
+
+def _section(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
+    """The ``data_pipeline`` section and the config's dummy-data flag."""
+    if "data_pipeline" in config:
+        meta = config.get("meta") or {}
+        return config["data_pipeline"], bool(isinstance(meta, Mapping) and meta.get("use_dummy_data"))
+    return config, False
+
+
+def plan_pipeline(
+    config: Mapping[str, Any],
+    project: Any = None,
+    *,
+    nodes: Iterable[str] | None = None,
+    regenerate: Iterable[str] = (),
+    dummy: bool = False,
+    plugins: Plugins | None = None,
+    cache_dir: Path | str | None = None,
+) -> Plan:
+    """Check the pipeline and plan a run without running anything (``explain``).
+
+    Arguments are those of :func:`run_pipeline`.
+    """
+    return _planned(config, project, nodes=nodes, regenerate=regenerate, dummy=dummy, plugins=plugins, cache_dir=cache_dir)[0]
+
+
+def _planned(
+    config: Mapping[str, Any],
+    project: Any,
+    *,
+    nodes: Iterable[str] | None,
+    regenerate: Iterable[str],
+    dummy: bool,
+    plugins: Plugins | None,
+    cache_dir: Path | str | None,
+) -> tuple[Plan, CacheStore, Plugins]:
+    project = _project(project)
+    project.load_code()
+    plugins = plugins or get_plugins()
+    section, config_dummy = _section(config)
+    pipeline = Pipeline.from_config(section)
+    transforms = pipeline.check_transforms(transform_registry(plugins))
+    store = CacheStore(Path(cache_dir) if cache_dir else project.cache_dir, format_registry(plugins))
+    plan = make_plan(
+        pipeline,
+        transforms,
+        store,
+        root=project.root,
+        targets=list(nodes) if nodes else None,
+        regenerate=regenerate,
+        dummy=dummy or config_dummy,
+    )
+    return plan, store, plugins
+
+
+def run_pipeline(
+    config: Mapping[str, Any],
+    project: Any = None,
+    *,
+    nodes: Iterable[str] | None = None,
+    regenerate: Iterable[str] = (),
+    dummy: bool = False,
+    plugins: Plugins | None = None,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> PipelineRun:
+    """Run a data pipeline and return the requested nodes' outputs.
+
+    :param config: a whole config holding ``data_pipeline`` (its
+        ``meta.use_dummy_data`` is honoured), or the ``data_pipeline`` section.
+    :param project: a :class:`runway.project.Project`, a folder inside one,
+        or ``None`` for the project around the current folder. Its code
+        folders are imported first, so ``@register_transform`` counts.
+    :param nodes: the nodes to produce; default every node named ``output:...``.
+    :param regenerate: nodes to recompute even if cached (and what reads them).
+    :param dummy: run on dummy data (``Transform.use_dummy_data``), in a
+        cache namespace of its own.
+    :param plugins: the plugin manager (default: the process-wide one).
+    :param cache_dir: a cache folder other than the project's.
+    :param progress: where progress lines go (default: stderr).
+    :returns: a :class:`PipelineRun` with ``outputs`` and ``keys``.
+    :raises runway.errors.PipelineError: the graph or a node's config is wrong
+        (nothing has run then).
+    """
+    project = _project(project)
+    plan, store, plugins = _planned(
+        config, project, nodes=nodes, regenerate=regenerate, dummy=dummy, plugins=plugins, cache_dir=cache_dir
+    )
+    return Runner(plan, store, plugins, progress or Progress(), project_root=project.root).execute()
+
