@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+_VERSION_DIR = re.compile(r"(?P<name>.+)_V(?P<version>\d+)")
 
 
 @dataclass
@@ -31,6 +34,29 @@ class Run:
     @property
     def name(self) -> str:
         return f"{self.experiment}_V{self.version}"
+
+    @property
+    def log_dir(self) -> Path:
+        """Where the local metric copy goes: ``<version_dir>/<job_type>/logs``
+        (``train/logs`` for training, ``test-<suffix>/logs`` for a test)."""
+        return Path(self.version_dir) / self.job_type / "logs"
+
+    @classmethod
+    def from_version_dir(cls, version_dir: Path | str, job_type: str = "train") -> "Run":
+        """The run of an existing ``<name>_V<n>`` folder, config from its ``config.json``."""
+        folder = Path(version_dir)
+        match = _VERSION_DIR.fullmatch(folder.name)
+        if match is None:
+            raise ValueError(f"{folder}: not an experiment version folder (expected <name>_V<n>)")
+        config_file = folder / "config.json"
+        config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+        return cls(
+            experiment=match["name"],
+            version=int(match["version"]),
+            version_dir=folder,
+            config=config,
+            job_type=job_type,
+        )
 
     def _state_path(self, plugin: str) -> Path:
         return Path(self.version_dir) / "loggers" / f"{plugin}.json"

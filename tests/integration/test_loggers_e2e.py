@@ -1,0 +1,90 @@
+"""`runway run NAME --logger mlflow,wandb`: training, test and evaluation reach the backends."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "wandb"))
+
+from run_file import history, offline_runs, run_record  # noqa: E402
+
+from runway.cli.init_cmd import create_project  # noqa: E402
+from runway.cli.main import cli  # noqa: E402
+
+PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
+
+TINY_CONFIG = """
+local example = import 'experiments/example.jsonnet';
+
+example + {
+  data_pipeline+: { transforms+: { 'input:digits'+: { setup_kwargs+: { limit: 200 } } } },
+  executor+: { model+: { init_args+: { hidden: [8] } } },
+  train+: { epochs: 2, batch_size: 32 },
+}
+"""
+
+
+def _forget_project_code() -> None:
+    from runway.experiment.registry import forget_project_code
+    from runway.pipeline.transform import forget_project_transforms
+
+    for name in list(sys.modules):
+        if name.split(".")[0] in PROJECT_PACKAGES:
+            del sys.modules[name]
+    for package in PROJECT_PACKAGES:
+        forget_project_transforms(package)
+        forget_project_code(package)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, runway_plugins):
+    root = tmp_path / "proj"
+    create_project(root)
+    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY_CONFIG, encoding="utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    _forget_project_code()
+    saved_path = list(sys.path)
+    yield root
+    sys.path[:] = saved_path
+    _forget_project_code()
+
+
+def test_run_logs_training_and_evaluation_into_one_run_per_backend(project):
+    from mlflow.tracking import MlflowClient
+
+    result = CliRunner().invoke(cli, ["run", "tiny", "--logger", "mlflow,wandb"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    version_dir = project / "experiments" / "tiny_V1"
+
+    # the local copy, always
+    rows = (version_dir / "train" / "logs" / "metrics.csv").read_text().splitlines()
+    assert rows[0] == "step,metric,value,time" and len(rows) > 1
+
+    # mlflow: the default local store under the project, one run for the version
+    client = MlflowClient((project / "mlruns").as_uri())
+    state = json.loads((version_dir / "loggers" / "mlflow.json").read_text())
+    got = client.get_run(state["run_id"])
+    assert got.info.status == "FINISHED" and got.info.run_name == "tiny_V1"
+    assert got.data.params["train.epochs"] == "2"
+    trained = set(got.data.metrics)
+    assert any(key.startswith("test/") for key in trained), trained
+    assert got.data.tags["runway.test-test.status"] == "completed"
+    assert [a.path for a in client.list_artifacts(state["run_id"], "test-test")] == ["test-test/metrics.json"]
+    train_keys = sorted(k for k in trained if not k.startswith("test/"))
+    assert train_keys, trained
+    assert len(client.get_metric_history(state["run_id"], train_keys[0])) >= 1
+
+    # wandb: offline, training and the test job under the same run id
+    wandb_id = json.loads((version_dir / "loggers" / "wandb.json").read_text())["run_id"]
+    logs = offline_runs(version_dir / "wandb")
+    assert [run_record(p).run_id for p in logs] == [wandb_id, wandb_id]
+    assert [run_record(p).job_type for p in logs] == ["train", "test-test"]
+    assert history(logs[0]) and any(k.startswith("test/") for row in history(logs[1]) for k in row)
