@@ -109,7 +109,6 @@ def test_a_missing_data_file_is_a_user_error_naming_it(seed_project: Path) -> No
     assert "Traceback" not in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="core's cache key takes a path or a list of paths, not {split: paths}")
 def test_data_files_by_split(seed_project: Path, tokenizer_dir: Path) -> None:
     write_seed_config(seed_project, tokenizer_dir, data_files=DATA_FILES_BY_SPLIT)
     prepare()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 
 import pytest
 
@@ -188,3 +189,31 @@ def test_inspect_prints_summaries_before_and_after(project, register_plugin_on_d
     _, progress = _run(project, config)
     assert "inspect process:B input:" in progress and "inspect process:B output:" in progress
     assert "kind: mine" in progress and "keys: ['values', 'x']" in progress
+
+
+def test_same_size_rewrite_is_caught_by_the_checksum(project):
+    """A rewrite that keeps the size still changes the mtime, which forces the full hash."""
+    config = pipeline_config()
+    first, _ = _run(project, config)
+    data_file = _entry(project, "process:B", first.keys["process:B"]) / DATA_DIR / "data.json"
+    original = data_file.read_bytes()
+    tampered = original.replace(b"1", b"7", 1)
+    assert len(tampered) == len(original) and tampered != original
+    data_file.write_bytes(tampered)
+
+    project.reset_calls()
+    again, _ = _run(project, config)
+    assert any("checksum mismatch" in w for w in again.warnings)
+    assert project.calls() == {"process:B": 1, "output:C": 1}
+
+
+def test_touched_but_unchanged_entry_is_still_loaded(project):
+    config = pipeline_config()
+    first, _ = _run(project, config)
+    data_file = _entry(project, "process:B", first.keys["process:B"]) / DATA_DIR / "data.json"
+    os.utime(data_file, ns=(1, 1))  # metadata differs, contents do not: the hash decides
+
+    project.reset_calls()
+    again, _ = _run(project, config)
+    assert not any("checksum" in w for w in again.warnings)
+    assert project.calls() == {"output:C": 1}

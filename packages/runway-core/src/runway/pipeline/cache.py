@@ -16,9 +16,13 @@ never share a folder).
 An entry is written into ``<node folder>/.tmp-<key>-<random>/`` and renamed
 into place, while holding the entry's lock; readers hold the same lock while
 they load, and ``runway cache gc`` deletes only entries whose lock it gets
-without waiting. A reader checks the completion marker and the checksum of
-the data files against ``meta.json``; an entry failing either is reported and
-recomputed, never loaded.
+without waiting. A reader checks the completion marker, then the data files
+against ``meta.json``: their names, sizes and modification times (``files``)
+must match what was written, and when any of them differs the SHA-256
+``checksum`` of their contents decides. An entry failing either check is
+reported and recomputed, never loaded. Hashing every byte on every hit would
+cost more than a memory-mapped Arrow load itself, so the full hash runs only
+when the files' metadata changed, or always with ``RUNWAY_CACHE_VERIFY=full``.
 """
 
 from __future__ import annotations
@@ -74,6 +78,20 @@ def data_checksum(folder: Path) -> str:
                 digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def file_manifest(folder: Path) -> dict[str, list[int]]:
+    """``{relative name: [size, mtime_ns]}`` for a folder's files: cheap to compare."""
+    manifest = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            manifest[path.relative_to(folder).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return manifest
+
+
+def _full_verification() -> bool:
+    return os.environ.get("RUNWAY_CACHE_VERIFY", "").strip().lower() == "full"
 
 
 def folder_size(folder: Path) -> int:
@@ -172,7 +190,8 @@ class CacheStore:
             raise UnusableEntry(
                 f"its format {meta.get('format')!r} is not registered (formats: {', '.join(self.formats.names())})"
             )
-        if data_checksum(entry / DATA_DIR) != meta.get("checksum"):
+        unchanged = meta.get("files") == file_manifest(entry / DATA_DIR) and not _full_verification()
+        if not unchanged and data_checksum(entry / DATA_DIR) != meta.get("checksum"):
             raise UnusableEntry("checksum mismatch: the data files changed after they were written")
         try:
             return fmt.load(entry / DATA_DIR), meta
@@ -200,6 +219,7 @@ class CacheStore:
                 "size": folder_size(tmp / DATA_DIR),
                 "format": fmt.name,
                 "checksum": data_checksum(tmp / DATA_DIR),
+                "files": file_manifest(tmp / DATA_DIR),
             }
             (tmp / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
             (tmp / COMPLETE_MARKER).write_text(meta["created"] + "\n", encoding="utf-8")

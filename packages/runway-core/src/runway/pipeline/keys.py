@@ -91,7 +91,9 @@ def _paths_of(value: Any) -> list[str]:
         return [value]
     if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise TypeError(f"expected a path or a list of paths, got {value!r}")
+    if isinstance(value, Mapping):  # {split: path or [paths]}, as datasets' data_files
+        return [path for key in sorted(value) for path in _paths_of(value[key])]
+    raise TypeError(f"expected a path, a list of paths or a mapping of them, got {value!r}")
 
 
 def file_digests(
