@@ -18,6 +18,13 @@ _LAZY: dict[str, str] = {
     "ConfigError": "runway.errors:ConfigError",
     "PluginError": "runway.errors:PluginError",
     "make_plugin_manager": "runway.plugins.manager:make_plugin_manager",
+    "Transform": "runway.pipeline.transform:Transform",
+    "register_transform": "runway.pipeline.transform:register_transform",
+    "Executor": "runway.experiment.executor:Executor",
+    "ExecutorContext": "runway.experiment.executor:ExecutorContext",
+    "register_executor": "runway.experiment.registry:register_executor",
+    "register_metric": "runway.experiment.registry:register_metric",
+    "ExperimentStore": "runway.experiment.store:ExperimentStore",
 }
 
 

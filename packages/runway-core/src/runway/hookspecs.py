@@ -266,3 +266,31 @@ def job_logs(record: dict) -> str | None:
 
     How: first non-``None`` result wins.
     """
+
+
+# --------------------------------------------------------------------------
+# Sweeps: many versions handed to a launcher at once.
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def launch_array(jobs: list[Job], launcher: str, folder: str) -> list[JobHandle] | None:
+    """Submit the points of a sweep together, as one job array.
+
+    When: ``runway sweep NAME --launcher L`` (and ``runway sweep resume``)
+    with a launcher other than ``local``, once every point's experiment
+    version is allocated. When no plugin answers, each job goes to
+    ``launch_job`` on its own instead.
+
+    :param jobs: one ``runway.launch.Job`` per point, in point order, each
+        with ``wait=False``; they share the resources of the first.
+    :param launcher: the launcher name asked for (``slurm``, ...).
+    :param folder: a folder of the sweep's own where the launcher may keep
+        the array's files (scripts, logs).
+    :returns: one ``JobHandle`` per job, in the same order (``state``
+        ``submitted``, ``job_id`` the launcher's id of that array task, and
+        ``info["record"]`` the dict that ``job_status`` takes), or ``None``
+        when ``launcher`` is not this plugin's or it cannot submit arrays.
+
+    How: first non-``None`` result wins.
+    """

@@ -33,6 +33,16 @@ def launch_job(job: Job, launcher: str) -> JobHandle | None:
 
 
 @hookimpl
+def launch_array(jobs: list, launcher: str, folder: str) -> list | None:
+    """Submit a sweep's jobs as one SLURM job array."""
+    if launcher != NAME:
+        return None
+    from runway_slurm.launcher import submit_array
+
+    return submit_array(jobs, Path(folder))
+
+
+@hookimpl
 def validate_config(config: dict) -> list[str] | None:
     """Check the ``launcher.slurm`` section: known keys, types, formats."""
     from runway_slurm.resources import check_section

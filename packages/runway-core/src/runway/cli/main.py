@@ -17,12 +17,46 @@ from runway.errors import RunwayError
 
 # command name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
+    "config": "runway.cli.config_cmd:config",
     "plugins": "runway.cli.plugins_cmd:plugins",
+    "prepare": "runway.cli.pipeline_cmd:prepare",
+    "pipeline": "runway.cli.pipeline_cmd:pipeline",
+    "cache": "runway.cli.pipeline_cmd:cache",
+    "sync": "runway.cli.sync_cmd:sync",
+    "init": "runway.cli.init_cmd:init",
+    "experiment": "runway.cli.experiment_cmds:experiment",
+    "train": "runway.cli.experiment_cmds:train",
+    "infer": "runway.cli.experiment_cmds:infer",
+    "eval": "runway.cli.experiment_cmds:eval_",
+    "run": "runway.cli.experiment_cmds:run",
+    "list": "runway.cli.experiment_cmds:list_",
+    "show": "runway.cli.experiment_cmds:show",
+    "migrate": "runway.cli.migrate_cmd:migrate",
+    "sweep": "runway.cli.sweep_cmd:sweep",
+    "compare": "runway.cli.compare_cmd:compare",
+    "plot": "runway.cli.compare_cmd:plot",
 }
 
 # one-line help, so that `runway --help` lists commands without importing them
 SHORT_HELP: dict[str, str] = {
+    "config": "Show an experiment's resolved config, its fingerprint, and diffs between configs.",
     "plugins": "List installed plugins, their versions and the hooks they implement.",
+    "prepare": "Run the data pipeline of an experiment, loading what is cached.",
+    "pipeline": "Draw the data pipeline (show) or say what a run would load or run, and why (explain).",
+    "cache": "List (ls), measure (du) and clean (gc) the data-pipeline cache.",
+    "sync": "Replay a version's local csv metrics into a logger that was down (e.g. mlflow).",
+    "init": "Create a new project (a working example included) in DIR.",
+    "experiment": "Create an experiment config, from the template or --from another experiment.",
+    "train": "Prepare the data and train an experiment into a new version.",
+    "infer": "Predict a version's test data with a checkpoint into test-SUFFIX/ (then eval).",
+    "eval": "Compute a test run's metrics into metrics.json and log them.",
+    "run": "Train, infer and eval an experiment in one go.",
+    "list": "List experiment versions with their status and test metrics.",
+    "show": "Show a version: provenance, config diff against its parent, metrics, checkpoints.",
+    "migrate": "Rewrite a runway_for_ml config into Runway's keys, saying what changed key by key.",
+    "sweep": "Run an experiment once per point of a grid or random sample (status, resume).",
+    "compare": "Compare versions: differing config keys, metrics, and samples predicted differently.",
+    "plot": "Draw learning curves of versions from their train metrics into an image.",
 }
 
 
@@ -74,3 +108,11 @@ def seed_alias(command: str):
         cli.main(args=[command, *sys.argv[1:]], prog_name=f"runway-{command}")
 
     return run
+
+
+# the seed's command names, as console scripts (see pyproject [project.scripts])
+experiment_alias = seed_alias("experiment")
+train_alias = seed_alias("train")
+infer_alias = seed_alias("infer")
+eval_alias = seed_alias("eval")
+run_alias = seed_alias("run")

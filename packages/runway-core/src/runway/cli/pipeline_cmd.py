@@ -94,16 +94,32 @@ def pipeline() -> None:
 @config_option
 @opts_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["tree", "mermaid", "dot"]), default="tree", show_default=True,
-    help="tree for the terminal; mermaid or dot to paste into a renderer.",
+    "--format", "fmt", type=click.Choice(["tree", "mermaid", "dot", "png"]), default="tree", show_default=True,
+    help="tree for the terminal; mermaid or dot to paste into a renderer; png (with -o) drawn by Graphviz's dot.",
 )
-def show(name: str | None, config_file: Path | None, opts: tuple[str, ...], fmt: str) -> None:
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of printing (required for png).")
+def show(name: str | None, config_file: Path | None, opts: tuple[str, ...], fmt: str, output: Path | None) -> None:
     """Draw the DAG of NAME's data pipeline."""
     from runway.pipeline.graph import Pipeline
     from runway.pipeline.render import render
 
     _, config = _load(name, config_file, opts, False)
-    click.echo(render(Pipeline.from_config(config["data_pipeline"]), fmt))
+    pipeline_graph = Pipeline.from_config(config["data_pipeline"])
+    if fmt == "png":
+        from runway.compare.graphviz import dot_to_png
+
+        if output is None:
+            from runway.errors import PipelineError
+
+            raise PipelineError("--format png writes an image: give the file with -o FILE.png")
+        click.echo(f"wrote {dot_to_png(render(pipeline_graph, 'dot'), output)}")
+        return
+    text = render(pipeline_graph, fmt)
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}")
+        return
+    click.echo(text)
 
 
 @pipeline.command("explain")

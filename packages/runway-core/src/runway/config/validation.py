@@ -71,8 +71,11 @@ def check_sections(config: Any, plugin_names: frozenset[str] = frozenset()) -> l
             if not check(value):
                 problems.append(f"{key}: expected {expected}, got {json_type(value)}")
         elif key not in plugin_names and not key.startswith("_"):
+            from runway.compat.keys import seed_key_hint  # runway_for_ml's keys name their replacement
+
             problems.append(
-                f"unknown top-level key {key!r}.{did_you_mean(key, known)} "
+                seed_key_hint(key)
+                or f"unknown top-level key {key!r}.{did_you_mean(key, known)} "
                 f"Known sections: {', '.join(sorted(SECTIONS))}"
             )
     return problems

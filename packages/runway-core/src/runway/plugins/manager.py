@@ -41,6 +41,16 @@ ENTRY_POINT_GROUP = "runway"
 BUILTIN_PLUGINS: dict[str, str] = {
     "core-summary": "runway.builtins.summary",
     "core-metrics": "runway.builtins.metrics",
+    "core-project": "runway.pipeline.project_plugin",
+    "core-formats": "runway.pipeline.core_formats",
+    "csv": "runway.logging.csv_logger",
+    "local": "runway.launch.local",
+    "core-project-metrics": "runway.experiment.metric_plugin",
+    # asks last (trylast) so that installed plugins may build any executor name
+    "core-executor": "runway.experiment.executor_plugin",
+    # executor.class_path (any LightningModule) and runway_for_ml config keys
+    "core-class-path": "runway.experiment.class_path",
+    "core-compat": "runway.compat.plugin",
 }
 
 # Where a name that nobody provides would come from, for error messages.

@@ -1,0 +1,210 @@
+"""``runway sweep NAME --opts ...``, ``runway sweep status|resume|list``.
+
+``runway sweep NAME`` is short for ``runway sweep start NAME`` (write
+``start`` for an experiment called ``status``, ``resume`` or ``list``).
+
+Exit codes: 0 every point completed (or was submitted), 1 a point failed or
+was interrupted, 2 bad usage, config or input.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runway.cli.common import config_option, opts_option
+
+_SUBCOMMANDS = ("start", "status", "resume", "list")
+
+
+class _SweepGroup(click.Group):
+    """A group whose first argument, when it is no subcommand, starts a sweep."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["start", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("sweep", cls=_SweepGroup)
+def sweep() -> None:
+    """Run an experiment once per point of a grid or a random sample.
+
+    \b
+    runway sweep NAME --opts lr=1e-3,1e-4 batch=32,64           grid: 4 points
+    runway sweep NAME --opts lr=loguniform(1e-5,1e-2) --random 8 --seed 0
+    runway sweep status [SWEEP] [--watch]                        each point's state
+    runway sweep resume [SWEEP]                                  rerun failed/unfinished points
+    """
+
+
+def _echo(line: str) -> None:
+    click.echo(line)
+
+
+def _project() -> Any:
+    from runway.project import Project
+
+    return Project.find()
+
+
+def _exit_for(outcome: Any, ledger_id: str) -> None:
+    shown = ", ".join(f"{n} {state}" for state, n in sorted(outcome.counts.items()))
+    click.echo(f"sweep {ledger_id}: {shown or 'nothing run'}")
+    if outcome.failed:
+        click.echo(f"rerun the failed points with `runway sweep resume {ledger_id}`", err=True)
+        click.get_current_context().exit(1)
+
+
+_launch_options = [
+    click.option("--launcher", default=None, help="Where the points run: local (default) runs them here; slurm submits one job array."),
+    click.option("--parallel", type=int, default=None, help="Local points run at once (default 1)."),
+    click.option("--fail-fast", is_flag=True, default=None, help="Stop at the first failed point."),
+    click.option("--wait", is_flag=True, help="With a launcher other than local: follow the points until all end."),
+]
+
+
+def _with_launch_options(func: Any) -> Any:
+    for option in reversed(_launch_options):
+        func = option(func)
+    return func
+
+
+@sweep.command("start")
+@click.argument("name")
+@config_option
+@opts_option
+@click.option("--random", "random_count", type=int, default=None, metavar="N", help="Sample N points from the ranges instead of the grid.")
+@click.option("--seed", type=int, default=None, help="Seed of --random (default: a random one, recorded in the ledger).")
+@click.option("--command", "command", type=click.Choice(["train", "run"]), default="train", show_default=True, help="run = train, infer and eval each point.")
+@_with_launch_options
+def start(
+    name: str,
+    config_file: Path | None,
+    opts: tuple[str, ...],
+    random_count: int | None,
+    seed: int | None,
+    command: str,
+    launcher: str | None,
+    parallel: int | None,
+    fail_fast: bool | None,
+    wait: bool,
+) -> None:
+    """Sweep experiment NAME over the --opts values: one version per point."""
+    from runway.sweep.runner import create_sweep, resolve_source, run_points
+
+    source = resolve_source(name, config_file)
+    launcher = launcher or "local"
+    ledger = create_sweep(
+        source, opts, command=command, launcher=launcher, random_count=random_count, seed=seed,
+        parallel=parallel or 1, fail_fast=bool(fail_fast),
+    )
+    data = ledger.read()
+    mode = "grid" if data["mode"] == "grid" else f"random sample (seed {data['seed']})"
+    swept = ", ".join(data["swept_keys"]) or "nothing (one point)"
+    click.echo(f"sweep {ledger.id}: {len(data['points'])} point(s) of {name}, {mode} over {swept}; launcher {launcher}")
+    click.echo(f"ledger: {ledger.path}")
+    outcome = run_points(
+        source, ledger, range(len(data["points"])), launcher=launcher, parallel=parallel or 1,
+        fail_fast=bool(fail_fast), wait=wait, echo=_echo,
+    )
+    _exit_for(outcome, ledger.id)
+
+
+@sweep.command("resume")
+@click.argument("sweep_id", metavar="[SWEEP]", required=False)
+@_with_launch_options
+def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fail_fast: bool | None, wait: bool) -> None:
+    """Run again the points of SWEEP (default: the latest) that failed, were interrupted or never ran."""
+    from runway.sweep.ledger import find_ledger
+    from runway.sweep.runner import SweepSource, observe, points_to_resume, reset_points, resolve_source, run_points
+
+    project = _project()
+    ledger = find_ledger(project.experiments_dir, sweep_id)
+    data, observed = observe(ledger)
+    todo = points_to_resume(data, observed)
+    if not todo:
+        click.echo(f"sweep {ledger.id}: nothing to resume, all {len(observed)} point(s) completed")
+        return
+    argv = data["source_argv"]
+    config_file = argv[argv.index("--config") + 1] if "--config" in argv else None
+    source: SweepSource = resolve_source(data["experiment"], config_file)
+    launcher = launcher or data["launcher"]
+    parallel = parallel or int(data.get("parallel") or 1)
+    fail_fast = data.get("fail_fast", False) if fail_fast is None else fail_fast
+    reset_points(ledger, todo, observed)
+    click.echo(f"sweep {ledger.id}: resuming {len(todo)} of {len(observed)} point(s) with launcher {launcher}")
+    outcome = run_points(source, ledger, todo, launcher=launcher, parallel=parallel, fail_fast=bool(fail_fast), wait=wait, echo=_echo)
+    _exit_for(outcome, ledger.id)
+
+
+def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]]) -> list[str]:
+    from runway.compare.table import render_table
+    from runway.sweep.runner import counts
+
+    keys = data.get("swept_keys") or []
+    header = ["POINT", "STATE", "VERSION", *keys, "ERROR"]
+    rows = []
+    for point, seen in zip(data["points"], observed):
+        values = {k.lstrip("+"): v for k, v in point["overrides"].items()}
+        state = seen["state"] + (" (queued)" if seen.get("queued") else "")
+        retried = f" (+{len(point['attempts'])} earlier)" if point.get("attempts") else ""
+        rows.append([point["index"], state, (point.get("label") or "-") + retried, *(values.get(k) for k in keys), seen.get("error") or ""])
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts(observed).items()))
+    title = f"sweep {data['id']}: {data['experiment']}, {data['command']}, launcher {data['launcher']}, {len(observed)} point(s): {summary}"
+    return [title, *render_table(header, rows, max_width=60)]
+
+
+@sweep.command("status")
+@click.argument("sweep_id", metavar="[SWEEP]", required=False)
+@click.option("--watch", is_flag=True, help="Keep printing state changes until every point has ended.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between looks with --watch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ledger with each point's current state as JSON.")
+def status(sweep_id: str | None, watch: bool, interval: float, as_json: bool) -> None:
+    """Show each point of SWEEP (an id or an experiment name; default the latest sweep): state, version, error."""
+    from runway.sweep.ledger import FINAL_STATES, find_ledger
+    from runway.sweep.runner import observe
+
+    ledger = find_ledger(_project().experiments_dir, sweep_id)
+    data, observed = observe(ledger)
+    if as_json:
+        for point, seen in zip(data["points"], observed):
+            point["state"], point["error"] = seen["state"], seen.get("error")
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for line in _status_lines(data, observed):
+        click.echo(line)
+    shown = {p["index"]: seen["state"] for p, seen in zip(data["points"], observed)}
+    while watch and not all(s in FINAL_STATES or s == "missing" for s in shown.values()):
+        time.sleep(interval)
+        data, observed = observe(ledger)
+        for point, seen in zip(data["points"], observed):
+            if shown.get(point["index"]) != seen["state"]:
+                detail = f": {seen['error']}" if seen.get("error") and seen["state"] != "completed" else ""
+                click.echo(f"[{point['index'] + 1}/{len(observed)}] {point.get('label') or '-'}: {shown.get(point['index'])} -> {seen['state']}{detail}")
+                shown[point["index"]] = seen["state"]
+
+
+@sweep.command("list")
+def list_() -> None:
+    """List the sweeps of this project, oldest first, with their points' states as recorded."""
+    from runway.compare.table import render_table
+    from runway.sweep.ledger import all_ledgers
+
+    rows = []
+    for ledger in all_ledgers(_project().experiments_dir):
+        data = ledger.read()
+        states: dict[str, int] = {}
+        for point in data["points"]:
+            states[point["state"]] = states.get(point["state"], 0) + 1
+        rows.append([ledger.id, data["experiment"], data["command"], data["launcher"], len(data["points"]),
+                     ", ".join(f"{n} {s}" for s, n in sorted(states.items())), data.get("created")])
+    if not rows:
+        click.echo("no sweeps yet (start one with `runway sweep NAME --opts K=V1,V2`)")
+        return
+    for line in render_table(["SWEEP", "EXPERIMENT", "COMMAND", "LAUNCHER", "POINTS", "STATES", "CREATED"], rows, max_width=60):
+        click.echo(line)

@@ -1,0 +1,369 @@
+"""Rewriting a runway_for_ml config (evaluated to a dict) into Runway's form.
+
+:func:`migrate_config` returns the new config and one :class:`Change` per
+key it touched. Nothing is lost: a value that Runway has no place for moves
+under the top-level key ``_seed`` (``_``-keys are the user's and never
+checked), at its old path, so it can still be read or deleted by hand.
+
+Where the seed named its executor by a registry name
+(``executor.ExecutorClass``), the project's code folders are searched for
+a class of that name: one match becomes ``executor.class_path`` (so the
+ported class runs as a plain ``LightningModule``), otherwise it becomes
+``executor.name`` (a class registered with ``@runway.register_executor``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runway.config.overrides import copy_json
+from runway.config.validation import SECTIONS
+
+#: where values without a Runway equivalent are kept
+KEEP_SECTION = "_seed"
+
+#: the seed's loggers that Runway has no plugin for (csv is always on)
+_UNSUPPORTED_LOGGERS = {"tensorboard": "Runway has no tensorboard logger"}
+_WANDB_RENAMES = {"PROJECT_NAME": "project", "USER_NAME": "entity", "project": "project", "entity": "entity", "tags": "tags"}
+_EVAL_KEYS = ("pipeline_config", "valid_eval_pipeline_config", "eval_op_name", "setup_kwargs")
+_META_DROPPED = {
+    "DATA_FOLDER": "paths in setup_kwargs are relative to the project root",
+    "TENSORBOARD_FOLDER": "metrics go to the enabled loggers",
+    "platform_type": "no equivalent",
+    "ignore_pretrained_weights": "no equivalent",
+    "cuda": "choose devices with train.trainer_paras.accelerator/devices",
+    "gpu_device": "choose devices with train.trainer_paras.accelerator/devices",
+}
+_PIPELINE_DROPPED = {
+    "DataPipelineLib": "the pipeline is Runway's",
+    "DataPipelineClass": "the pipeline is Runway's",
+    "inspector_config": "inspect: true on a node prints summaries",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key that the migration touched.
+
+    ``new`` is the Runway key (``None`` when the value moved under ``_seed``);
+    ``todo`` marks something the user still has to do by hand.
+    """
+
+    old: str
+    new: str | None
+    note: str = ""
+    todo: bool = False
+
+    def line(self) -> str:
+        """``old -> new (note)``, ``- old: kept under _seed.old (note)`` or ``! key: note``."""
+        if self.todo:
+            return f"! {self.old}: {self.note}"
+        if self.new is None:
+            return f"- {self.old}: no Runway equivalent, kept under {KEEP_SECTION}.{self.old}" + (
+                f" ({self.note})" if self.note else ""
+            )
+        if self.new == self.old:
+            return f"~ {self.old}: {self.note}"
+        return f"{self.old} -> {self.new}" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass
+class Migration:
+    """The migrated config and the changes, in the order they were made."""
+
+    config: dict[str, Any]
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def todos(self) -> list[Change]:
+        return [c for c in self.changes if c.todo]
+
+    def lines(self) -> list[str]:
+        return [c.line() for c in self.changes]
+
+
+# --------------------------------------------------------------------------- dict paths
+
+
+def _get(tree: Mapping[str, Any], path: str) -> Any:
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _has(tree: Mapping[str, Any], path: str) -> bool:
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _pop(tree: dict[str, Any], path: str) -> Any:
+    *parents, last = path.split(".")
+    node: Any = tree
+    for part in parents:
+        node = node[part]
+    return node.pop(last)
+
+
+def _set(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``path``; objects already there are merged (the existing keys win)."""
+    *parents, last = path.split(".")
+    node = tree
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    existing = node.get(last)
+    if isinstance(existing, dict) and isinstance(value, dict):
+        node[last] = {**value, **existing}
+    else:
+        node[last] = value
+
+
+class _Migrator:
+    def __init__(self, config: Mapping[str, Any], project: Any) -> None:
+        self.config: dict[str, Any] = copy_json(dict(config))
+        self.project = project
+        self.changes: list[Change] = []
+
+    # ---- primitives ----------------------------------------------------------
+
+    def move(self, old: str, new: str, note: str = "", value: Any = None) -> None:
+        taken = _pop(self.config, old)
+        _set(self.config, new, taken if value is None else value)
+        self.changes.append(Change(old, new, note))
+
+    def keep(self, old: str, note: str = "") -> None:
+        """Move a value with no equivalent under ``_seed``, at its old path."""
+        _set(self.config, f"{KEEP_SECTION}.{old}", _pop(self.config, old))
+        self.changes.append(Change(old, None, note))
+
+    def todo(self, key: str, note: str) -> None:
+        self.changes.append(Change(key, key, note, todo=True))
+
+    def drop_if_empty(self, section: str) -> None:
+        if _has(self.config, section) and _get(self.config, section) == {}:
+            _pop(self.config, section)
+
+    # ---- sections --------------------------------------------------------------
+
+    def run(self) -> Migration:
+        self.top_level()
+        self.executor()
+        self.train_and_test()
+        self.meta()
+        self.data_pipeline()
+        self.evaluation()
+        self.unknown_top_level()
+        for section in ("executor", "train", "test", "eval"):
+            self.drop_if_empty(section)
+        return Migration(self.config, self.changes)
+
+    def top_level(self) -> None:
+        c = self.config
+        if "meta_config" in c:
+            self.move("meta_config", "meta")
+        if "experiment_name" in c:
+            self.keep(
+                "experiment_name",
+                f"was {c['experiment_name']!r}; the experiment's name is NAME in `runway train NAME`, "
+                "the name of its file in configs/experiments/",
+            )
+        if "test_suffix" in c:
+            self.move("test_suffix", "test.suffix", "the suffix `runway run` tests under; `runway infer NAME SUFFIX` names its own")
+        if "exp_version" in c:
+            self.keep("exp_version", "choose the version with --version N")
+
+    def executor(self) -> None:
+        c = self.config
+        if "tokenizer_config" in c:
+            self.move("tokenizer_config", "executor.init_args.tokenizer_config", "the executor builds its tokenizer from it")
+        converted = _has(c, "executor.ExecutorClass")
+        if converted:
+            name = _get(c, "executor.ExecutorClass")
+            found = find_classes(self.project, str(name)) if self.project is not None else []
+            if len(found) == 1:
+                self.move("executor.ExecutorClass", "executor.class_path", f"found in {found[0][1]}", value=found[0][0])
+            else:
+                where = (
+                    f"several classes of that name: {', '.join(p for p, _ in found)}; set executor.class_path to one"
+                    if found
+                    else "register the class with @runway.register_executor, or set executor.class_path"
+                )
+                self.move("executor.ExecutorClass", "executor.name", where)
+        if _has(c, "executor.init_kwargs"):
+            self.move("executor.init_kwargs", "executor.init_args", "the constructor's keyword arguments")
+        if _has(c, "executor.model_config"):
+            self.move("executor.model_config", "executor.init_args.model_config")
+        if "model_config" in c:
+            if _has(c, "executor.init_args.model_config"):
+                self.keep("model_config", "executor.model_config was used instead")
+            else:
+                self.move("model_config", "executor.init_args.model_config")
+        by_class = _has(c, "executor.class_path")
+        if converted and by_class and not _has(c, "executor.data") and "datamodule" not in c:
+            self.todo(
+                "executor.data",
+                "name the pipeline outputs to train and test on, e.g. {train: 'output:train', test: 'output:test'}, "
+                "or add a datamodule {class_path, init_args}",
+            )
+
+    def train_and_test(self) -> None:
+        c = self.config
+        by_class = _has(c, "executor.class_path")
+        if _has(c, "train.optimizer_config"):
+            spec = _get(c, "train.optimizer_config")
+            if by_class or not isinstance(spec, Mapping):
+                self.keep("train.optimizer_config", "a class_path module configures its own optimizers (configure_optimizers)")
+            else:
+                optimizer = {"name": spec.get("optimizer_name", "AdamW"), **(spec.get("optimizer_params") or {})}
+                self.move("train.optimizer_config", "executor.optimizer", "optimizer_name -> name, optimizer_params inlined", value=optimizer)
+                scheduler = spec.get("scheduler")
+                if isinstance(scheduler, str):
+                    _set(c, "executor.scheduler", {"name": scheduler, **(spec.get("scheduler_params") or {})})
+                    self.changes.append(Change("train.optimizer_config.scheduler", "executor.scheduler"))
+        if _has(c, "train.model_checkpoint_callback_paras"):
+            paras = dict(_get(c, "train.model_checkpoint_callback_paras") or {})
+            for old, new in (("monitor", "train.monitor"), ("mode", "train.monitor_mode")):
+                if paras.get(old) is not None:
+                    _set(c, new, paras.pop(old))
+                    self.changes.append(Change(f"train.model_checkpoint_callback_paras.{old}", new))
+                else:
+                    paras.pop(old, None)
+            _set(c, "train.model_checkpoint_callback_paras", paras)
+            if paras:
+                self.keep("train.model_checkpoint_callback_paras", "Runway keeps best.ckpt (by train.monitor) and last.ckpt")
+            else:
+                _pop(c, "train.model_checkpoint_callback_paras")
+        if _has(c, "train.trainer_fit_paras"):
+            self.keep("train.trainer_fit_paras", "Runway passes the fit arguments; resume with `runway train --resume`")
+        if _has(c, "test.checkpoint_name"):
+            name = _get(c, "test.checkpoint_name")
+            self.keep("test.checkpoint_name", f"was {name!r}; choose it with `runway infer NAME SUFFIX --checkpoint best|last|FILE`")
+        if _has(c, "test.trainer_paras"):
+            self.keep("test.trainer_paras", "inference uses train.trainer_paras' accelerator")
+
+    def meta(self) -> None:
+        c = self.config
+        if _has(c, "meta.logger_enable"):
+            enabled = _get(c, "meta.logger_enable") or []
+            if isinstance(enabled, str):
+                enabled = [enabled]
+            kept = [str(n) for n in enabled if n != "csv" and n not in _UNSUPPORTED_LOGGERS]
+            notes = ["csv is always on"] + [
+                f"{n!r} dropped: {_UNSUPPORTED_LOGGERS[n]}" for n in enabled if n in _UNSUPPORTED_LOGGERS
+            ]
+            self.move("meta.logger_enable", "loggers", "; ".join(notes), value=kept)
+        if _has(c, "meta.WANDB"):
+            settings = dict(_get(c, "meta.WANDB") or {})
+            wandb = {new: settings.pop(old) for old, new in _WANDB_RENAMES.items() if old in settings}
+            if wandb:
+                _set(c, "plugins.wandb", wandb)
+                self.changes.append(Change("meta.WANDB", "plugins.wandb", ", ".join(sorted(wandb))))
+            _set(c, "meta.WANDB", settings)
+            if settings:
+                self.keep("meta.WANDB", f"{', '.join(sorted(settings))} not used by the wandb plugin")
+            else:
+                _pop(c, "meta.WANDB")
+        for key, setting in (("default_cache_dir", "cache_dir"), ("cache", "cache_dir"), ("EXPERIMENT_FOLDER", "experiments_dir")):
+            if _has(c, f"meta.{key}"):
+                self.keep(f"meta.{key}", f"a project setting: {setting} in runway.toml")
+        for key, why in _META_DROPPED.items():
+            if _has(c, f"meta.{key}"):
+                self.keep(f"meta.{key}", why)
+
+    def data_pipeline(self) -> None:
+        c = self.config
+        pipeline = c.get("data_pipeline")
+        if not isinstance(pipeline, dict):
+            return
+        transforms = pipeline.get("transforms")
+        old_style = "in_features" in pipeline or (
+            isinstance(transforms, Mapping) and any(isinstance(v, list) for v in transforms.values())
+        )
+        if old_style:
+            self.keep("data_pipeline", "the seed's early feature-loader pipeline (in_features, transforms by split)")
+            self.todo("data_pipeline", "rewrite it as data_pipeline.transforms nodes (transform_name, input_node, setup_kwargs)")
+            return
+        for key, why in _PIPELINE_DROPPED.items():
+            if key in pipeline:
+                self.keep(f"data_pipeline.{key}", why)
+        if "dataloader_args" in pipeline:
+            self.keep("data_pipeline.dataloader_args", "batch with train.batch_size and test.batch_size")
+        if "do_inspect" in pipeline:
+            enabled = bool(pipeline["do_inspect"])
+            silenced = []
+            if not enabled and isinstance(transforms, Mapping):
+                for node_name, node in transforms.items():
+                    if isinstance(node, dict) and node.get("inspect"):
+                        node["inspect"] = False
+                        silenced.append(node_name)
+            note = "inspect: true on a node inspects it"
+            if silenced:
+                note += "; do_inspect was false, so inspect is now false on " + ", ".join(silenced)
+            self.keep("data_pipeline.do_inspect", note)
+        if "out_ops" in pipeline:
+            outputs = pipeline["out_ops"] or []
+            self.keep("data_pipeline.out_ops", "Runway produces the nodes named output:...")
+            others = [n for n in outputs if not str(n).startswith("output:")]
+            if others:
+                self.todo("data_pipeline.out_ops", f"{', '.join(map(str, others))} not named output:...; produce them with `runway prepare --node NODE`")
+
+    def evaluation(self) -> None:
+        c = self.config
+        moved = [key for key in _EVAL_KEYS if _has(c, f"eval.{key}")]
+        for key in moved:
+            self.keep(f"eval.{key}", "Runway's eval computes eval.metrics over the test records")
+        if moved:
+            self.todo("eval.metrics", "list the metrics to compute (accuracy, f1, ... or your @runway.register_metric functions)")
+
+    def unknown_top_level(self) -> None:
+        for key in list(self.config):
+            if key in SECTIONS or key.startswith("_"):
+                continue
+            self.keep(key, "not a Runway section")
+
+
+def find_classes(project: Any, name: str) -> list[tuple[str, str]]:
+    """``(module.path.Class, file)`` for each class called ``name`` in the project's code folders.
+
+    The files are parsed, not imported.
+    """
+    found: list[tuple[str, str]] = []
+    root = Path(project.root)
+    for folder in project.code_dirs:
+        if not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).rglob("*.py")):
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            if any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body):
+                parts = list(path.relative_to(root).with_suffix("").parts)
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                found.append((".".join([*parts, name]), path.relative_to(root).as_posix()))
+    return found
+
+
+def migrate_config(config: Mapping[str, Any], *, project: Any = None) -> Migration:
+    """Map a seed-shaped config to Runway's keys.
+
+    :param config: the evaluated seed config (not changed).
+    :param project: the :class:`runway.project.Project` whose code folders
+        are searched for ``executor.ExecutorClass`` (``None``: not searched).
+    :returns: the new config and the changes, key by key.
+    """
+    return _Migrator(config, project).run()

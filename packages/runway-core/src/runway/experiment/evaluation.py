@@ -1,0 +1,103 @@
+"""Evaluation: metrics over a test run's records, into ``metrics.json``.
+
+Metrics come from the ``register_metrics`` hook: core's ``accuracy``,
+``precision``, ``recall``, ``f1`` (macro) and ``mse``, any installed
+plugin's, and the project's own ``@runway.register_metric`` functions in
+``metrics/``. ``eval.metrics`` lists which to compute (default
+``["accuracy"]``). A metric returning a dict contributes one value per key
+(``name/key``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from runway.errors import ConfigError, ExperimentError, PluginError
+from runway.experiment.inference import RECORDS_FILE
+from runway.experiment.records import write_json_atomic
+from runway.experiment.store import METRICS_FILE, Version
+
+DEFAULT_METRICS = ("accuracy",)
+
+
+def metric_registry(plugins: Any) -> dict[str, Callable[..., Any]]:
+    """Every registered metric by name; a name registered twice names both plugins."""
+    found: dict[str, Callable[..., Any]] = {}
+    owners: dict[str, str] = {}
+    for impl in reversed(plugins.pm.hook.register_metrics.get_hookimpls()):
+        owner = plugins.pm.get_name(impl.plugin)
+
+        def register(fn: Callable[..., Any], name: str | None = None, _owner: str = owner) -> None:
+            key = name or fn.__name__
+            if key in found and owners[key] != _owner:
+                raise PluginError(f"metric {key!r} is registered twice: by plugin {owners[key]!r} and by plugin {_owner!r}")
+            found[key] = fn
+            owners[key] = _owner
+
+        impl.function(register=register)
+    return found
+
+
+def read_records(version: Version, suffix: str) -> list[dict[str, Any]]:
+    path = version.test_dir(suffix) / RECORDS_FILE
+    if not path.is_file():
+        tests = version.tests()
+        raise ExperimentError(
+            f"{version.label} has no test run {suffix!r} ({path} is missing); run "
+            f"`runway infer {version.name} {suffix}` first. Test runs: {', '.join(tests) or 'none'}"
+        )
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def compute_metrics(records: list[dict[str, Any]], names: list[str], registry: dict[str, Callable[..., Any]]) -> dict[str, float]:
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ConfigError(
+            f"eval.metrics: unknown metric(s) {', '.join(map(repr, unknown))}; registered: {', '.join(sorted(registry))}"
+        )
+    predictions = [r.get("prediction") for r in records]
+    targets = [r.get("target") for r in records]
+    results: dict[str, float] = {}
+    for name in names:
+        value = registry[name](predictions, targets)
+        if isinstance(value, dict):
+            results.update({f"{name}/{key}": float(v) for key, v in value.items()})
+        else:
+            results[name] = float(value)
+    return results
+
+
+def evaluate_version(
+    version: Version,
+    suffix: str,
+    config: dict[str, Any],
+    plugins: Any,
+    *,
+    logger_names: list[str],
+    tags: dict[str, str] | None = None,
+) -> dict[str, float]:
+    """Compute ``eval.metrics`` over ``test-<suffix>/records.jsonl``; write and log them."""
+    from runway.logging.loggers import LoggerSet
+    from runway.logging.run import Run
+
+    records = read_records(version, suffix)
+    names = (config.get("eval") or {}).get("metrics") or list(DEFAULT_METRICS)
+    if isinstance(names, str):
+        names = [names]
+    metrics = compute_metrics(records, list(names), metric_registry(plugins))
+    path = write_json_atomic(version.test_dir(suffix) / METRICS_FILE, metrics)
+    run = Run(
+        experiment=version.name,
+        version=version.number,
+        version_dir=version.path,
+        config=version.config,
+        tags=tags or {},
+        job_type=f"test-{suffix}",
+    )
+    with LoggerSet(logger_names, run, plugins) as loggers:
+        loggers.log_metrics({f"{suffix}/{name}": value for name, value in metrics.items()}, None)
+        loggers.log_artifact(path, f"test-{suffix}/{METRICS_FILE}")
+    return metrics

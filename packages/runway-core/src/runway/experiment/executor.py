@@ -1,0 +1,223 @@
+"""``runway.Executor``: the LightningModule base that experiments train and test.
+
+An executor gets everything from the experiment's config and the run's
+:class:`ExecutorContext`:
+
+- its model from ``executor.model`` (``class_path`` ``"pkg.module:Class"``
+  plus ``init_args``) unless the subclass overrides :meth:`build_model`;
+- its data from the pipeline outputs named by ``executor.data`` (see
+  :mod:`runway.experiment.data`), batched by ``train.batch_size`` /
+  ``test.batch_size``;
+- its optimizer and schedule from ``executor.optimizer`` and
+  ``executor.scheduler`` (see :mod:`runway.experiment.optim`).
+
+A subclass implements one method, :meth:`step`, that turns a batch into its
+loss, predictions and targets. The base logs ``train/loss``, ``val/loss``
+(and any ``metrics`` that ``step`` returns, as ``val/<name>``), and turns
+predictions into the per-sample records that ``runway infer`` writes.
+
+.. code-block:: python
+
+    @runway.register_executor("classifier")
+    class Classifier(runway.Executor):
+        def step(self, batch):
+            logits = self.model(batch["x"])
+            loss = torch.nn.functional.cross_entropy(logits, batch["y"])
+            predictions = logits.argmax(-1)
+            accuracy = (predictions == batch["y"]).float().mean()
+            return {"loss": loss, "predictions": predictions, "targets": batch["y"], "metrics": {"accuracy": accuracy}}
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch.utils.data import DataLoader
+
+from runway.errors import ConfigError
+from runway.experiment.data import as_dataset
+from runway.experiment.optim import build_optimizer, build_scheduler
+
+# a tensor row with more values than this is summarised, not copied, in records
+INPUT_VALUES_SHOWN = 8
+
+
+@dataclass
+class ExecutorContext:
+    """What an executor needs besides the config.
+
+    ``data`` maps a split (``train``, ``validation``, ``test``) to its data;
+    ``stage`` is ``fit`` or ``predict``.
+    """
+
+    experiment: str
+    version: int
+    version_dir: Path
+    project: Any = None
+    data: dict[str, Any] = field(default_factory=dict)
+    plugins: Any = None
+    stage: str = "fit"
+
+
+def _import_object(path: str, where: str) -> Any:
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"{where}: cannot import {path!r} ({exc})") from None
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly version of a tensor element or row."""
+    if isinstance(value, torch.Tensor):
+        return value.item() if value.numel() == 1 else value.tolist()
+    return value
+
+
+def _describe(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= INPUT_VALUES_SHOWN:
+            return _plain(value)
+        as_float = value.detach().float()
+        return {"shape": list(value.shape), "mean": round(as_float.mean().item(), 6)}
+    if isinstance(value, str) and len(value) > 200:
+        return value[:197] + "..."
+    return value
+
+
+class Executor(pl.LightningModule):
+    """Base class of experiment executors (see the module docstring)."""
+
+    def __init__(self, config: dict[str, Any], context: ExecutorContext) -> None:
+        super().__init__()
+        self.config = config
+        self.context = context
+        self.executor_config: dict[str, Any] = dict(config.get("executor") or {})
+        self.train_config: dict[str, Any] = dict(config.get("train") or {})
+        self.test_config: dict[str, Any] = dict(config.get("test") or {})
+        self.model = self.build_model(dict(self.executor_config.get("model") or {}))
+
+    # ---- what subclasses provide -------------------------------------------
+
+    def build_model(self, model_config: dict[str, Any]) -> torch.nn.Module:
+        """The network, from ``executor.model``: ``class_path`` and ``init_args``."""
+        class_path = model_config.get("class_path")
+        if not class_path:
+            raise ConfigError(
+                "executor.model.class_path: not set; name the model class ('modeling.mlp:MLP') "
+                "or override build_model() in the executor"
+            )
+        cls = _import_object(class_path, "executor.model.class_path")
+        init_args = model_config.get("init_args") or {}
+        try:
+            return cls(**init_args)
+        except TypeError as exc:
+            raise ConfigError(f"executor.model.init_args: {exc}") from None
+
+    def step(self, batch: Any) -> dict[str, Any]:
+        """Loss, ``predictions`` and ``targets`` (and optional ``metrics``) of a batch."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step(self, batch)")
+
+    def describe_inputs(self, batch: Any) -> list[Any]:
+        """One short, JSON-friendly description of each sample's input, for the records."""
+        if isinstance(batch, dict):
+            size = len(next(iter(batch.values()))) if batch else 0
+            fields = {k: v for k, v in batch.items() if k not in ("y", "label", "labels", "target", "targets")}
+            return [{k: _describe(v[i]) for k, v in fields.items()} for i in range(size)]
+        if isinstance(batch, (list, tuple)) and batch:
+            return [_describe(item) for item in batch[0]]
+        return []
+
+    # ---- Lightning -----------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.model(*args, **kwargs)
+
+    def _batch_size(self, out: dict[str, Any]) -> int | None:
+        targets = out.get("targets")
+        return len(targets) if targets is not None and hasattr(targets, "__len__") else None
+
+    def _log_step(self, prefix: str, out: dict[str, Any], *, on_step: bool) -> None:
+        size = self._batch_size(out)
+        # epoch values are averaged over every rank; a single process skips the collective
+        sync = self._trainer is not None and self.trainer.world_size > 1
+        self.log(f"{prefix}/loss", out["loss"], on_step=on_step, on_epoch=True, batch_size=size, prog_bar=True, sync_dist=sync)
+        for name, value in (out.get("metrics") or {}).items():
+            self.log(f"{prefix}/{name}", value, on_step=False, on_epoch=True, batch_size=size, sync_dist=sync)
+
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        out = self.step(batch)
+        self._log_step("train", out, on_step=True)
+        return out["loss"]
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._log_step("val", self.step(batch), on_step=False)
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._log_step("test", self.step(batch), on_step=False)
+
+    def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[dict[str, Any]]:
+        out = self.step(batch)
+        predictions = out.get("predictions")
+        targets = out.get("targets")
+        if predictions is None:
+            raise ValueError(f"{type(self).__name__}.step() returned no 'predictions' to record")
+        inputs = self.describe_inputs(batch)
+        records = []
+        for i in range(len(predictions)):
+            record: dict[str, Any] = {"prediction": _plain(predictions[i])}
+            if targets is not None:
+                record["target"] = _plain(targets[i])
+            if i < len(inputs):
+                record["input"] = inputs[i]
+            records.append(record)
+        return records
+
+    def configure_optimizers(self) -> Any:
+        optimizer = build_optimizer(self.parameters(), self.executor_config.get("optimizer"))
+        spec = self.executor_config.get("scheduler")
+        if not spec:
+            return optimizer
+        total = int(self.trainer.estimated_stepping_batches) if self._trainer is not None else 1
+        scheduler = build_scheduler(optimizer, spec, total)
+        if scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+    # ---- data ------------------------------------------------------------------
+
+    def _loader(self, split: str, *, shuffle: bool, batch_size: int) -> DataLoader:
+        if split not in self.context.data:
+            raise ConfigError(f"executor.data.{split}: not set; the {split} split has no data")
+        return DataLoader(
+            as_dataset(self.context.data[split]),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            num_workers=int(self.train_config.get("num_workers", 0)),
+        )
+
+    def has_split(self, split: str) -> bool:
+        return split in self.context.data
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True, batch_size=int(self.train_config.get("batch_size", 32)))
+
+    def val_dataloader(self) -> Any:
+        if not self.has_split("validation"):
+            return []
+        return self._loader("validation", shuffle=False, batch_size=int(self.train_config.get("batch_size", 32)))
+
+    def predict_dataloader(self) -> DataLoader:
+        batch_size = int(self.test_config.get("batch_size", self.train_config.get("batch_size", 32)))
+        return self._loader("test", shuffle=False, batch_size=batch_size)
+
+    def test_dataloader(self) -> DataLoader:
+        return self.predict_dataloader()

@@ -1,0 +1,70 @@
+"""``status.json``: what a version's job is doing, and whether its owner still lives.
+
+States: ``pending`` (allocated, handed to a launcher), ``running`` (with the
+pid and host of the process that owns it), ``completed``, ``failed`` (with
+the error) and ``interrupted``. A version still marked ``running`` whose
+process is gone (same host, pid not alive) reads as ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from runway.experiment.records import read_json, write_json_atomic
+
+STATUS_FILE = "status.json"
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def write_status(folder: Path, state: str, **fields: Any) -> dict[str, Any]:
+    """Replace ``folder/status.json`` with ``state``, this process and ``fields``."""
+    previous = read_json(folder / STATUS_FILE, {}) or {}
+    record: dict[str, Any] = {
+        "state": state,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "updated": now_iso(),
+        "started": previous.get("started") if state != "pending" else None,
+    }
+    if state == "running" and not record["started"]:
+        record["started"] = record["updated"]
+    record.update(fields)
+    write_json_atomic(folder / STATUS_FILE, record)
+    return record
+
+
+def write_failure(folder: Path, exc: BaseException, **fields: Any) -> dict[str, Any]:
+    """Mark the job ``failed`` with the error and its traceback."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}", traceback=text, **fields)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def read_status(folder: Path) -> dict[str, Any]:
+    """The status of ``folder``; a dead owner turns ``running`` into ``interrupted``."""
+    record = read_json(folder / STATUS_FILE, None)
+    if record is None:
+        return {"state": "unknown"}
+    if record.get("state") == "running" and record.get("host") == socket.gethostname():
+        pid = record.get("pid")
+        if isinstance(pid, int) and not _alive(pid):
+            record = {**record, "state": "interrupted", "reason": f"process {pid} is gone"}
+    return record

@@ -1,0 +1,96 @@
+"""Experiment versions: ``experiments/<name>_V<n>/`` folders, allocated atomically.
+
+A version is allocated by creating its folder with ``os.mkdir``, which fails
+if the folder exists, so two processes can never get the same one; a file
+lock around the scan keeps concurrent starts from racing through retries.
+Versions start at 1.
+
+Processes that belong to a version they did not allocate (DDP ranks, a
+requeued job, the process a launcher starts) find it in the environment
+variable :data:`VERSION_ENV`, set by whoever allocated it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from runway.errors import ExperimentError
+
+VERSION_ENV = "RUNWAY_EXPERIMENT_VERSION"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_VERSION_DIR = re.compile(r"(?P<name>.+)_V(?P<version>\d+)")
+_MAX_ATTEMPTS = 10_000
+
+
+def check_name(name: str) -> str:
+    """``name`` if it can name an experiment, else an :class:`ExperimentError`."""
+    if not NAME_PATTERN.fullmatch(name) or ".." in name or name.endswith("/"):
+        raise ExperimentError(
+            f"invalid experiment name {name!r}: use letters, digits, '.', '_', '-' "
+            "(and '/' for a subfolder of configs/experiments)"
+        )
+    return name
+
+
+def folder_name(name: str, version: int) -> str:
+    """``<name>_V<n>``; a name with ``/`` keeps its subfolder in the name (``a__b``)."""
+    return f"{name.replace('/', '__')}_V{version}"
+
+
+def parse_folder_name(folder: str) -> tuple[str, int] | None:
+    """``("name", n)`` for ``name_Vn``, else ``None``."""
+    match = _VERSION_DIR.fullmatch(folder)
+    if match is None:
+        return None
+    return match["name"].replace("__", "/"), int(match["version"])
+
+
+def existing_versions(experiments_dir: Path, name: str) -> list[int]:
+    """The versions of ``name`` that have a folder, ascending."""
+    if not experiments_dir.is_dir():
+        return []
+    prefix = folder_name(name, 0)[:-1]  # "<name>_V"
+    found = []
+    for entry in experiments_dir.iterdir():
+        if entry.name.startswith(prefix) and entry.name[len(prefix):].isdigit() and entry.is_dir():
+            found.append(int(entry.name[len(prefix):]))
+    return sorted(found)
+
+
+def allocate_version(experiments_dir: Path | str, name: str) -> tuple[int, Path]:
+    """Create the next ``<name>_V<n>`` folder and return ``(n, folder)``.
+
+    Safe across processes: ``os.mkdir`` either creates the folder or fails
+    with ``FileExistsError`` (then the next number is tried), under a file
+    lock so concurrent starts queue instead of spinning.
+    """
+    from filelock import FileLock
+
+    check_name(name)
+    experiments_dir = Path(experiments_dir)
+    experiments_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(experiments_dir / f".{folder_name(name, 0)[:-3]}.version.lock"))
+    with lock:
+        versions = existing_versions(experiments_dir, name)
+        candidate = (versions[-1] if versions else 0) + 1
+        for _ in range(_MAX_ATTEMPTS):
+            folder = experiments_dir / folder_name(name, candidate)
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                candidate += 1
+                continue
+            return candidate, folder
+    raise ExperimentError(f"could not allocate a version of {name!r} in {experiments_dir}")
+
+
+def version_from_env() -> int | None:
+    """The version set by a launcher in :data:`VERSION_ENV`, if any."""
+    raw = os.environ.get(VERSION_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ExperimentError(f"{VERSION_ENV}={raw!r} is not a version number")
+    return int(raw)

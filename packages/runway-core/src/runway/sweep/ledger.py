@@ -1,0 +1,171 @@
+"""The sweep ledger: ``experiments/_sweeps/<sweep-id>.json``, one per sweep.
+
+It records what was asked (experiment, command, launcher, the axes, the seed)
+and, per point, its overrides, its experiment version, its state
+(``pending``, ``running``, ``completed``, ``failed``, ``interrupted``), the
+error of a failed point, the launcher's job record and earlier attempts.
+
+Every change is a read-modify-write under a file lock, written to a
+temporary file and renamed into place, so concurrent writers (the sweep, a
+``runway sweep status`` refreshing it) never lose an update and a reader
+never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runway.errors import ExperimentError
+from runway.experiment.records import read_json, write_json_atomic
+from runway.experiment.status import now_iso
+
+SWEEPS_FOLDER = "_sweeps"
+LEDGER_FORMAT = 1
+STATES = ("pending", "running", "completed", "failed", "interrupted")
+FINAL_STATES = frozenset({"completed", "failed", "interrupted"})
+# states that `runway sweep resume` runs again
+RERUN_STATES = frozenset({"pending", "failed", "interrupted", "missing"})
+_ID = re.compile(r"(?P<stem>.+)-(?P<number>\d+)")
+
+
+def sweeps_dir(experiments_dir: Path) -> Path:
+    return Path(experiments_dir) / SWEEPS_FOLDER
+
+
+def _stem(experiment: str) -> str:
+    return experiment.replace("/", "__")
+
+
+class Ledger:
+    """One sweep's ledger file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def id(self) -> str:
+        return self.path.stem
+
+    @property
+    def folder(self) -> Path:
+        """Where the sweep's other files go (launcher files of a job array)."""
+        return self.path.with_suffix("")
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        from filelock import FileLock
+
+        with FileLock(str(self.path.with_name(f".{self.path.name}.lock"))):
+            yield
+
+    def read(self) -> dict[str, Any]:
+        data = read_json(self.path, None)
+        if data is None:
+            raise ExperimentError(f"sweep ledger {self.path} does not exist")
+        return data
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Apply ``change`` to the ledger in place, under the lock; returns the new ledger."""
+        with self._locked():
+            data = self.read()
+            change(data)
+            data["updated"] = now_iso()
+            write_json_atomic(self.path, data)
+        return data
+
+    def update_point(self, index: int, **fields: Any) -> dict[str, Any]:
+        """Merge ``fields`` into point ``index``."""
+
+        def change(data: dict[str, Any]) -> None:
+            data["points"][index].update(fields)
+
+        return self.update(change)
+
+    def update_points(self, fields_by_index: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        """Merge several points' fields in one write."""
+
+        def change(data: dict[str, Any]) -> None:
+            for index, fields in fields_by_index.items():
+                data["points"][index].update(fields)
+
+        return self.update(change)
+
+    def claim_runner(self) -> None:
+        """Record this process as the one running the sweep's local points."""
+        self.update(lambda data: data.__setitem__("runner", this_runner()))
+
+
+def this_runner() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso()}
+
+
+def runner_alive(record: dict[str, Any] | None) -> bool:
+    """Whether the process that ran the sweep's points still lives (unknown hosts count as alive)."""
+    if not record or not isinstance(record.get("pid"), int):
+        return False
+    if record.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(record["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def create_ledger(experiments_dir: Path, experiment: str, record: dict[str, Any]) -> Ledger:
+    """Write a new ledger ``<experiment>-<n>.json`` (``n`` one above the highest so far)."""
+    from filelock import FileLock
+
+    folder = sweeps_dir(experiments_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = _stem(experiment)
+    with FileLock(str(folder / ".allocate.lock")):
+        numbers = [int(m["number"]) for p in folder.glob(f"{stem}-*.json") if (m := _ID.fullmatch(p.stem)) and m["stem"] == stem]
+        number = max(numbers, default=0) + 1
+        path = folder / f"{stem}-{number}.json"
+        now = now_iso()
+        write_json_atomic(path, {"format": LEDGER_FORMAT, "id": path.stem, "created": now, "updated": now, **record})
+    return Ledger(path)
+
+
+def all_ledgers(experiments_dir: Path) -> list[Ledger]:
+    """Every sweep, oldest first."""
+    folder = sweeps_dir(experiments_dir)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob("*.json"):
+        try:
+            created = json.loads(path.read_text(encoding="utf-8")).get("created", "")
+        except (OSError, json.JSONDecodeError):
+            continue
+        found.append((created, path.stat().st_mtime, path))
+    return [Ledger(path) for _, _, path in sorted(found)]
+
+
+def find_ledger(experiments_dir: Path, sweep: str | None) -> Ledger:
+    """The sweep named ``sweep`` (an id, or an experiment for its latest sweep); the latest sweep when ``None``."""
+    ledgers = all_ledgers(experiments_dir)
+    if not ledgers:
+        raise ExperimentError(f"no sweeps in {sweeps_dir(experiments_dir)} (start one with `runway sweep NAME --opts K=V1,V2`)")
+    if sweep is None:
+        return ledgers[-1]
+    for ledger in ledgers:
+        if ledger.id == sweep:
+            return ledger
+    of_experiment = [ledger for ledger in ledgers if _ID.fullmatch(ledger.id) and _ID.fullmatch(ledger.id)["stem"] == _stem(sweep)]
+    if of_experiment:
+        return of_experiment[-1]
+    from runway.errors import did_you_mean
+
+    ids = [ledger.id for ledger in ledgers]
+    raise ExperimentError(f"no sweep {sweep!r}.{did_you_mean(sweep, ids)} Sweeps: {', '.join(ids)}")

@@ -1,0 +1,1 @@
+"""Files that ``runway init`` and ``runway experiment`` start from (package data)."""

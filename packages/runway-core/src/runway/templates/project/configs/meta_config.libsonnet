@@ -1,0 +1,9 @@
+// Settings every experiment shares.
+{
+  meta: {
+    // seeds Python, numpy, torch and dataloader workers: reruns on CPU repeat exactly
+    seed: 42,
+    // `--dummy` runs the pipeline on a small sample (see data_processing/digits.py)
+    use_dummy_data: std.extVar('runway.use_dummy_data') == 'true',
+  },
+}

@@ -1,0 +1,1 @@
+"""A LightningModule and a LightningDataModule written with no knowledge of Runway."""

@@ -1,0 +1,29 @@
+"""The tiny project that the sweep tests (core and SLURM) run: the `runway init` template cut down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runway.cli.init_cmd import create_project
+
+# the example cut down to seconds: 300 samples, a narrow network, one epoch
+TINY = """
+local example = import 'experiments/example.jsonnet';
+
+example + {
+  data_pipeline+: { transforms+: { 'input:digits'+: { setup_kwargs+: { limit: 300 } } } },
+  executor+: {
+    model+: { init_args+: { hidden: [16] } },
+    optimizer+: { lr: 0.01 },
+    scheduler: { name: 'constant' },
+  },
+  train+: { epochs: 1, batch_size: 32 },
+}
+"""
+
+
+def make_project(root: Path) -> Path:
+    """Create the project in ``root`` with configs/experiments/tiny.jsonnet; returns ``root``."""
+    create_project(root)
+    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY, encoding="utf-8")
+    return root
