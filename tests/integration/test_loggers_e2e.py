@@ -88,3 +88,33 @@ def test_run_logs_training_and_evaluation_into_one_run_per_backend(project):
     assert [run_record(p).run_id for p in logs] == [wandb_id, wandb_id]
     assert [run_record(p).job_type for p in logs] == ["train", "test-test"]
     assert history(logs[0]) and any(k.startswith("test/") for row in history(logs[1]) for k in row)
+
+
+def test_train_with_mlflow_against_the_tracking_server(project, mlflow_server, monkeypatch):
+    """`runway train NAME --logger mlflow` with MLFLOW_TRACKING_URI pointing at a real server."""
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    result = CliRunner().invoke(cli, ["train", "tiny", "--logger", "mlflow"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    version_dir = project / "experiments" / "tiny_V1"
+    run_id = json.loads((version_dir / "loggers" / "mlflow.json").read_text())["run_id"]
+
+    client = MlflowClient(mlflow_server.uri)
+    got = client.get_run(run_id)
+    assert got.info.status == "FINISHED" and got.info.run_name == "tiny_V1"
+    assert client.get_experiment(got.info.experiment_id).name == "tiny"
+    assert got.data.params["train.epochs"] == "2" and got.data.params["train.batch_size"] == "32"
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"config.json", "provenance.json"} <= artifacts
+
+    # every per-step row of the local csv copy reached the server with its step
+    csv_rows = (version_dir / "train" / "logs" / "metrics.csv").read_text().splitlines()[1:]
+    local = {}
+    for row in csv_rows:
+        step, metric, value, _ = row.split(",")
+        local.setdefault(metric, []).append((int(step) if step else 0, float(value)))
+    assert local
+    for metric, points in local.items():
+        history = client.get_metric_history(run_id, metric)
+        assert sorted((m.step, m.value) for m in history) == sorted(points), metric

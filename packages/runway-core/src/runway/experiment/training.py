@@ -136,6 +136,9 @@ def train_version(
     kwargs["callbacks"] = [checkpoint, *kwargs.get("callbacks", [])]
     if loggers is not None:
         loggers.start()
+        for record in ("config.json", "provenance.json"):
+            if (version.path / record).is_file():
+                loggers.log_artifact(version.path / record, record)
     status = "failed"
     try:
         trainer = pl.Trainer(**kwargs)
