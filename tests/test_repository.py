@@ -37,3 +37,13 @@ def test_each_plugin_declares_its_entry_point():
         pyproject = (REPO / "packages" / f"runway-{name}" / "pyproject.toml").read_text()
         assert f'{name} = "runway_{name}.plugin"' in pyproject
         assert '"runway-core' in pyproject
+
+
+def test_every_reliability_promise_names_a_test_that_exists():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Reliability", 1)[1]
+    named = re.findall(r"`(tests/reliability/[\w/]+\.py)::(\w+)`", section)
+    assert len(named) >= 14
+    for path, test in named:
+        source = (REPO / path).read_text(encoding="utf-8")
+        assert re.search(rf"^def {test}\(", source, re.M), f"{path}::{test} is named in README but missing"

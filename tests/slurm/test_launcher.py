@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-import submitit
 
 from runway.errors import RunwayError
 from runway.plugins import make_plugin_manager
@@ -169,12 +168,6 @@ def test_every_task_of_a_two_task_job_runs(slurm_cluster, make_job, job_entries_
     assert {p.read_text() for p in out.iterdir()} == {f"2 {job.version}"}
 
 
-def preempt(record: dict) -> None:
-    """What SLURM does on preemption: SIGTERM, then the USR2 warning, on
-    which submitit calls checkpoint() and requeues the job."""
-    submitit.SlurmJob(folder=record["folder"], job_id=record["job_id"])._interrupt()
-
-
 def requeue_by_admin(record: dict) -> None:
     """SLURM kills and requeues the job itself; no checkpoint() is called."""
     subprocess.run(["scontrol", "requeue", record["job_id"]], check=True)
@@ -182,8 +175,10 @@ def requeue_by_admin(record: dict) -> None:
 
 @pytest.mark.slurm
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("interrupt", [preempt, requeue_by_admin], ids=["usr2-checkpoint", "scontrol-requeue"])
-def test_requeued_job_resumes(slurm_cluster, plugins, make_job, job_entries_on_path, tmp_path, interrupt):
+def test_a_job_that_slurm_requeues_by_itself_restarts_with_resume(
+    slurm_cluster, plugins, make_job, job_entries_on_path, tmp_path
+):
+    # SLURM's warning (USR2) on a real training job: test_train_on_slurm.py
     out = tmp_path / "markers"
     out.mkdir()
     job = make_job([str(out)], partition=slurm_cluster.partition)
@@ -191,7 +186,7 @@ def test_requeued_job_resumes(slurm_cluster, plugins, make_job, job_entries_on_p
     wait_for_file(out / "first-run")
     wait_for_state(plugins, record, {"RUNNING"})
 
-    interrupt(record)
+    requeue_by_admin(record)
     handle = follow(record, poll_s=1.0)
 
     assert handle.state == "completed"
@@ -199,7 +194,7 @@ def test_requeued_job_resumes(slurm_cluster, plugins, make_job, job_entries_on_p
     assert first_job_id == record["job_id"]  # the same SLURM job, run again
     assert argv == [str(out), "--resume"]
     assert len(read_records(job.version_dir)) == 1
-    # the interrupted first run ended as an exit, not as a failed result
+    # the killed first run did not leave a failed result behind
     stdout, _, stderr = plugins.hook.job_logs(record=record).partition("===== stderr")
     assert "SlurmJobFailed" not in stderr
     assert "Job completed successfully" in stdout

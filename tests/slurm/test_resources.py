@@ -12,7 +12,13 @@ from runway.errors import ConfigError, RunwayError
 from runway.plugins import make_plugin_manager
 from runway_slurm.command import RunwayCommand
 from runway_slurm.errors import SlurmJobFailed
-from runway_slurm.resources import SlurmResources, check_section, parse_mem, parse_time_minutes
+from runway_slurm.resources import (
+    SlurmResources,
+    check_section,
+    parse_mem,
+    parse_time_minutes,
+    resources_for_job,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,22 +108,52 @@ def test_defaults_and_errors_from_section():
     assert isinstance(info.value, RunwayError) and info.value.exit_code == 2
 
 
-def test_checkpoint_requeues_the_same_command_with_resume():
+def test_checkpoint_requeues_the_same_command_marked_as_requeued(monkeypatch):
+    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
     command = RunwayCommand(["train", "exp", "--version", "3"], env={"A": "1"}, workdir="/tmp")
+    assert command.argv_for_this_run() == ["train", "exp", "--version", "3"]
     delayed = command.checkpoint()
     resumed = delayed.function
-    assert isinstance(resumed, RunwayCommand)
-    assert resumed.argv == ["train", "exp", "--version", "3", "--resume"]
+    assert isinstance(resumed, RunwayCommand) and resumed.requeued
+    assert resumed.argv_for_this_run() == ["train", "exp", "--version", "3", "--resume"]
     assert (resumed.env, resumed.workdir, resumed.entry) == ({"A": "1"}, "/tmp", command.entry)
-    assert resumed.checkpoint().function.argv == resumed.argv  # added once
+    assert resumed.checkpoint().function.argv_for_this_run() == resumed.argv_for_this_run()  # added once
 
 
-def test_a_requeued_run_resumes_even_without_checkpoint(monkeypatch):
-    command = RunwayCommand(["train", "exp"])
+def test_a_requeued_run_resumes_once_its_version_has_a_checkpoint(monkeypatch, tmp_path):
     monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
+    version_dir = tmp_path / "exp_V1"
+    command = RunwayCommand(["train", "exp"], version_dir=version_dir)
     assert command.argv_for_this_run() == ["train", "exp"]
     monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    # requeued before the first checkpoint: start over instead of failing on --resume
+    assert command.argv_for_this_run() == ["train", "exp"]
+    checkpoint = version_dir / "train" / "checkpoints" / "last.ckpt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"state")
     assert command.argv_for_this_run() == ["train", "exp", "--resume"]
+    # a command without --resume (infer, eval) reruns as it is
+    assert RunwayCommand(["infer", "exp", "t"], version_dir=version_dir, resume_flag=None).argv_for_this_run() == [
+        "infer", "exp", "t"]
+
+
+def test_tasks_per_node_follow_the_trainers_devices_and_disagreements_are_errors():
+    def config(**paras):
+        return {"train": {"trainer_paras": paras}}
+
+    derived = resources_for_job({"time": 5}, config(accelerator="cpu", devices=2, strategy="ddp"))
+    assert (derived.tasks_per_node, derived.nodes, derived.gpus_per_node) == (2, 1, 0)
+    on_gpus = resources_for_job(None, config(accelerator="gpu", devices=4, num_nodes=2))
+    assert (on_gpus.tasks_per_node, on_gpus.nodes, on_gpus.gpus_per_node) == (4, 2, 4)
+    assert resources_for_job({"tasks_per_node": 3}, config(devices="auto")).tasks_per_node == 3
+    assert resources_for_job({"tasks_per_node": 2}, None).tasks_per_node == 2
+    with pytest.raises(ConfigError, match=r"tasks_per_node is 4 but train.trainer_paras.devices asks for 2") as info:
+        resources_for_job({"tasks_per_node": 4}, config(devices=2))
+    assert info.value.exit_code == 2
+    with pytest.raises(ConfigError, match=r"nodes is 2 but train.trainer_paras.num_nodes is 1 \(the default\)"):
+        resources_for_job({"nodes": 2}, config(devices=1))
+    with pytest.raises(ConfigError, match=r"gpus_per_node is 1 but .* asks for 2 GPUs"):
+        resources_for_job({"gpus_per_node": 1}, config(accelerator="cuda", devices=2))
 
 
 def test_the_command_runs_the_cli_in_process_and_fails_on_nonzero_exit(monkeypatch, tmp_path, capsys):

@@ -294,3 +294,25 @@ def launch_array(jobs: list[Job], launcher: str, folder: str) -> list[JobHandle]
 
     How: first non-``None`` result wins.
     """
+
+
+# --------------------------------------------------------------------------
+# Reading a submitted job's output files (``runway logs --stderr/--follow``).
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def job_log_files(record: dict) -> dict[str, str] | None:
+    """Name the files a submitted job writes its output to.
+
+    When: ``runway logs NAME`` with ``--stderr`` or ``--follow``, which read
+    (and keep reading) the files themselves; without this hook they fall
+    back to ``job_logs``.
+
+    :param record: one ``jobs.jsonl`` line as a dict (see ``job_status``).
+    :returns: ``{"stdout": path, "stderr": path}`` for the job's first task
+        (the files need not exist yet), or ``None`` when
+        ``record["launcher"]`` is not this plugin's.
+
+    How: first non-``None`` result wins.
+    """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,26 +33,40 @@ def resolve_entry(entry: str) -> Callable[[list[str]], Any]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def _watch_preemption_signal() -> threading.Event:
-    """An event set when SLURM's warning signal arrives, before submitit's
-    own handler (checkpoint, requeue, exit) runs."""
+def _install_warning_handler() -> tuple[threading.Event, Callable[[int, Any], None] | None, int | None]:
+    """Take over SLURM's warning signal (USR2) from submitit's handler.
+
+    While training runs (a ``PreemptionCheckpoint`` callback guards it), the
+    warning only asks training to save a checkpoint and stop at the next
+    batch end (:func:`runway.launch.preemption.request_stop`); the command
+    then leaves with ``Preempted`` and :meth:`RunwayCommand.__call__` hands
+    over to submitit's handler, which calls :meth:`RunwayCommand.checkpoint`,
+    requeues the job and exits. Outside training, submitit's handler acts at
+    once. Returns the event set on a warning, submitit's handler and the
+    signal number (``None`` outside a submitit job).
+    """
+    from runway.launch import preemption
+
     warned = threading.Event()
     try:
         from submitit.core.job_environment import JobEnvironment
 
         signum = JobEnvironment._usr_sig()
-    except Exception:  # not inside a submitit job: nothing to watch
-        return warned
-    previous = signal.getsignal(signum)
-    if not callable(previous):
-        return warned
+    except Exception:  # not inside a submitit job: nothing to take over
+        return warned, None, None
+    submitit_handler = signal.getsignal(signum)
+    if not callable(submitit_handler):
+        return warned, None, None
 
-    def note_then_handle(number: int, frame: Any) -> None:
+    def on_warning(number: int, frame: Any) -> None:
         warned.set()
-        previous(number, frame)
+        if preemption.training_is_guarded():
+            preemption.request_stop(f"SLURM sent {signal.Signals(number).name}")
+            return
+        submitit_handler(number, frame)
 
-    signal.signal(signum, note_then_handle)
-    return warned
+    signal.signal(signum, on_warning)
+    return warned, submitit_handler, signum
 
 
 class RunwayCommand(Checkpointable):
@@ -61,11 +76,16 @@ class RunwayCommand(Checkpointable):
     the project root as working folder. A non-zero ``SystemExit`` becomes
     :class:`SlurmJobFailed`, so that SLURM records the job as failed.
 
-    Preemption contract: when SLURM warns the job (USR2 before the time limit,
-    or a preemption), submitit calls :meth:`checkpoint`, which requeues the
-    same command with ``--resume`` added; a job that SLURM requeues by itself
-    (``scontrol requeue``, a node failure) adds ``--resume`` when it restarts.
-    The command is expected to continue from its last checkpoint then.
+    Preemption contract: when SLURM warns the job (USR2 before the time
+    limit, or a preemption), a training command saves ``last.ckpt`` of its
+    current state and stops (``runway.launch.preemption``); then submitit
+    calls :meth:`checkpoint` and requeues the job. The requeued run, and a
+    job that SLURM requeues by itself (``scontrol requeue``, a node failure),
+    adds ``--resume`` when it restarts, and continues from that checkpoint.
+    With ``version_dir`` set, ``--resume`` is added only once the version has
+    a checkpoint to resume from (a requeue before the first one starts over).
+    Lightning's own SLURM auto-requeue is off in these jobs, so the job is
+    requeued once, by submitit.
     """
 
     def __init__(
@@ -76,12 +96,16 @@ class RunwayCommand(Checkpointable):
         workdir: str | os.PathLike[str] | None = None,
         entry: str = RUNWAY_MAIN,
         resume_flag: str | None = RESUME_FLAG,
+        version_dir: str | os.PathLike[str] | None = None,
+        requeued: bool = False,
     ) -> None:
         self.argv = list(argv)
         self.env = dict(env or {})
         self.workdir = str(workdir) if workdir is not None else None
         self.entry = entry
         self.resume_flag = resume_flag
+        self.version_dir = str(version_dir) if version_dir is not None else None
+        self.requeued = requeued
 
     def __repr__(self) -> str:
         return f"RunwayCommand({self.argv!r}, entry={self.entry!r})"
@@ -92,21 +116,44 @@ class RunwayCommand(Checkpointable):
             return list(self.argv)
         return [*self.argv, self.resume_flag]
 
+    def can_resume(self) -> bool:
+        """Whether there is something to resume from (always, when the
+        command's version folder is not known)."""
+        if self.version_dir is None:
+            return True
+        from runway.launch.preemption import resume_checkpoint
+
+        return resume_checkpoint(self.version_dir) is not None
+
     def argv_for_this_run(self) -> list[str]:
         restarts = os.environ.get(RESTART_COUNT_VARIABLE, "0")
-        if restarts.isdigit() and int(restarts) > 0:
+        restarted = self.requeued or (restarts.isdigit() and int(restarts) > 0)
+        if restarted and self.can_resume():
             return self.resumed_argv()
         return list(self.argv)
 
     def __call__(self) -> int:
+        from runway.launch import preemption
+
         os.environ.update(self.env)
         if self.workdir is not None and Path(self.workdir).is_dir():
             os.chdir(self.workdir)
         argv = self.argv_for_this_run()
         main = resolve_entry(self.entry)
-        warned = _watch_preemption_signal()
+        warned, submitit_handler, signum = _install_warning_handler()
+        if submitit_handler is not None:
+            preemption.set_requeue_owner("slurm")
+            # a warning that came after training's last batch: requeue now
+            preemption.set_unguarded_stop_handler(lambda reason: submitit_handler(signum, None))
         try:
             main(argv)
+        except preemption.Preempted as stopped:
+            print(f"runway: {stopped}; requeueing", file=sys.stderr, flush=True)
+            if submitit_handler is not None:
+                # rank zero: checkpoint() and `scontrol requeue`, then exit
+                submitit_handler(signum, None)
+            # other ranks end here; the requeue stops the job as a whole
+            raise SystemExit(-1) from None
         except SystemExit as exc:
             # submitit leaves through SystemExit once it has requeued the job;
             # that exit must stay an exit, not become a failed result.
@@ -121,10 +168,12 @@ class RunwayCommand(Checkpointable):
         """What submitit requeues on preemption or time-out: this command
         with the resume flag."""
         resumed = RunwayCommand(
-            self.resumed_argv(),
+            self.argv,
             env=self.env,
             workdir=self.workdir,
             entry=self.entry,
             resume_flag=self.resume_flag,
+            version_dir=self.version_dir,
+            requeued=True,
         )
         return DelayedSubmission(resumed, *args, **kwargs)

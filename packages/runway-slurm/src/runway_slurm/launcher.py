@@ -22,10 +22,10 @@ from submitit.core.utils import FailedJobError
 from submitit.slurm.slurm import SlurmExecutor
 
 from runway.launch.job import Job, JobHandle
-from runway_slurm.command import RUNWAY_MAIN, RunwayCommand
+from runway_slurm.command import RESUME_FLAG, RUNWAY_MAIN, RunwayCommand
 from runway_slurm.errors import SlurmRejected, SlurmUnavailable
 from runway_slurm.records import append_record, now_iso
-from runway_slurm.resources import SECTION, SlurmResources
+from runway_slurm.resources import SECTION, SlurmResources, resources_for_job
 from runway_slurm.status import JobState, query_state, tail
 
 LAUNCHER = "slurm"
@@ -69,13 +69,31 @@ def make_executor(folder: Path, resources: SlurmResources, job_name: str, *, scr
 
 
 def command_for(job: Job, entry: str = RUNWAY_MAIN) -> RunwayCommand:
-    return RunwayCommand(job.argv, env=job.env, workdir=job.project_root, entry=entry)
+    """What the job's tasks run. A runway ``train``/``run`` resumes from its
+    version's checkpoint when requeued; other commands rerun as they are.
+    Another ``entry`` (tests, tools) always gets ``--resume`` on a requeue."""
+    if entry != RUNWAY_MAIN:
+        return RunwayCommand(job.argv, env=job.env, workdir=job.project_root, entry=entry)
+    return RunwayCommand(
+        job.argv,
+        env=job.env,
+        workdir=job.project_root,
+        entry=entry,
+        resume_flag=RESUME_FLAG if job.resumable else None,
+        version_dir=job.version_dir,
+    )
+
+
+def job_resources(job: Job) -> SlurmResources:
+    """The job's ``launcher.slurm`` section, completed from its trainer settings."""
+    return resources_for_job(job.resources, job.config)
 
 
 def batch_script(job: Job, resources: SlurmResources | None = None) -> str:
     """The sbatch script that submitting ``job`` would hand to SLURM."""
-    resources = resources or SlurmResources.from_section(job.resources)
-    executor = make_executor(submitit_folder(job), resources, default_job_name(job), script_only=True)
+    resources = resources or job_resources(job)
+    job_name = default_job_name(job) if resources.job_name is None else resources.job_name
+    executor = make_executor(submitit_folder(job), resources, job_name, script_only=True)
     return executor._make_submission_file_text(executor._submitit_command_str, "dry-run")
 
 
@@ -134,7 +152,7 @@ def submit(job: Job, *, entry: str = RUNWAY_MAIN, out: TextIO | None = None) -> 
     ``job.argv``; it is the runway CLI unless a test or tool says otherwise.
     """
     out = out or sys.stderr
-    resources = SlurmResources.from_section(job.resources)
+    resources = job_resources(job)
     folder = submitit_folder(job)
     job_name = default_job_name(job) if resources.job_name is None else resources.job_name
     executor = make_executor(folder, resources, job_name)
@@ -165,7 +183,7 @@ def submit_array(
     """
     if not jobs:
         return []
-    resources = resources or SlurmResources.from_section(jobs[0].resources)
+    resources = resources or job_resources(jobs[0])
     folder = Path(folder).absolute()
     job_name = job_name or resources.job_name or f"runway-{jobs[0].experiment}-sweep"
     executor = make_executor(folder, resources, job_name)
@@ -209,10 +227,15 @@ def follow(record: dict[str, Any], *, out: TextIO | None = None, poll_s: float =
 def launch(job: Job, *, entry: str = RUNWAY_MAIN, out: TextIO | None = None) -> JobHandle:
     """``launch_job`` for ``--launcher slurm``: dry run, submit, or submit
     and follow (``job.wait``)."""
-    resources = SlurmResources.from_section(job.resources)
+    resources = job_resources(job)
     if job.dry_run:
         script = batch_script(job, resources)
-        print(f"# dry run: nothing submitted; each task would run `runway {' '.join(job.argv)}`", file=out or sys.stderr)
+        print(
+            f"# dry run: nothing submitted; each of the {resources.num_tasks} task(s) would run "
+            f"`runway {' '.join(job.argv)}` in {job.project_root}",
+            file=out or sys.stderr,
+            flush=True,
+        )
         print(script, flush=True)
         return JobHandle(launcher=LAUNCHER, state="dry-run", info={"sbatch_script": script})
     handle = submit(job, entry=entry, out=out)

@@ -62,7 +62,13 @@ def job_status(record: dict) -> dict | None:
 
     job_id = str(record["job_id"])
     state = query_state(job_id)
-    status: dict[str, Any] = {"launcher": NAME, "job_id": job_id, "state": state.state}
+    status: dict[str, Any] = {
+        "launcher": NAME,
+        "job_id": job_id,
+        "state": state.state,
+        "final": state.final,
+        "failed": state.failed,
+    }
     if state.reason:
         status["reason"] = state.reason
     if state.failed and record.get("folder"):
@@ -92,6 +98,15 @@ def job_logs(record: dict) -> str | None:
         text = path.read_text(errors="replace") if path.exists() else ""
         parts.append(f"===== {label}: {path}\n{text}")
     return "\n".join(parts)
+
+
+@hookimpl
+def job_log_files(record: dict) -> dict[str, str] | None:
+    """Task 0's stdout and stderr files, for ``runway logs --stderr/--follow``."""
+    if not _is_ours(record) or not record.get("folder"):
+        return None
+    stdout, stderr = _log_paths(record)
+    return {"stdout": str(stdout), "stderr": str(stderr)}
 
 
 def _log_paths(record: Mapping[str, Any]) -> tuple[Path, Path]:

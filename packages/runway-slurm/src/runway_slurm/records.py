@@ -1,48 +1,14 @@
 """``<version_dir>/jobs.jsonl``: one line per submitted job.
 
-Core's ``runway status/cancel/logs`` read these lines and hand each to the
-``job_status``/``cancel_job``/``job_logs`` hooks. A line is written with a
-single ``write`` on a file opened for appending, so concurrent submitters
-(a sweep, several ranks) never interleave within a line.
+The format belongs to core (``runway.launch.records``), which reads the
+lines back for ``runway status/cancel/logs`` and hands each to this
+plugin's ``job_status``/``cancel_job``/``job_logs``/``job_log_files`` hooks.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from runway.launch.records import JOBS_FILE, now_iso
+from runway.launch.records import append_job_record as append_record
+from runway.launch.records import read_job_records as read_records
 
-JOBS_FILE = "jobs.jsonl"
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def append_record(version_dir: Path, record: dict[str, Any]) -> Path:
-    """Append ``record`` as one JSON line; returns the file."""
-    path = Path(version_dir) / JOBS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record, sort_keys=True) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
-    return path
-
-
-def read_records(version_dir: Path) -> list[dict[str, Any]]:
-    """Every record of a version, oldest first (a torn last line is skipped)."""
-    path = Path(version_dir) / JOBS_FILE
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
+__all__ = ["JOBS_FILE", "append_record", "now_iso", "read_records"]

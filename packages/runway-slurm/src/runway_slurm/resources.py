@@ -248,3 +248,78 @@ class SlurmResources:
         if extra:
             params["additional_parameters"] = extra
         return params
+
+
+# --------------------------------------------------------------------------
+# The section against the trainer: one SLURM task per Lightning device.
+# --------------------------------------------------------------------------
+
+TRAINER_PARAS = "train.trainer_paras"
+
+
+def _count_devices(devices: Any) -> int | None:
+    """How many devices per node a ``devices`` setting names, or ``None``
+    when Lightning decides at run time (``"auto"``, ``-1``)."""
+    if isinstance(devices, bool):
+        return None
+    if isinstance(devices, int):
+        return devices if devices > 0 else None
+    if isinstance(devices, str) and devices.strip().isdigit():
+        return int(devices) or None
+    if isinstance(devices, str) and "," in devices:
+        return len([d for d in devices.split(",") if d.strip()])
+    if isinstance(devices, (list, tuple)):
+        return len(devices) or None
+    return None
+
+
+def trainer_layout(config: Mapping[str, Any] | None) -> tuple[int | None, int | None, bool]:
+    """``(devices per node, num_nodes, uses GPUs)`` from ``train.trainer_paras``;
+    ``None`` where the config leaves it to Lightning."""
+    train = (config or {}).get("train") if isinstance(config, Mapping) else None
+    paras = train.get("trainer_paras") if isinstance(train, Mapping) else None
+    if not isinstance(paras, Mapping):
+        return None, None, False
+    num_nodes = paras.get("num_nodes")
+    num_nodes = num_nodes if isinstance(num_nodes, int) and not isinstance(num_nodes, bool) and num_nodes > 0 else None
+    accelerator = str(paras.get("accelerator", "")).lower()
+    return _count_devices(paras.get("devices")), num_nodes, accelerator in {"gpu", "cuda"}
+
+
+def resources_for_job(section: Mapping[str, Any] | None, config: Mapping[str, Any] | None) -> SlurmResources:
+    """The resources of a job whose experiment config is ``config``.
+
+    Lightning's ``SLURMEnvironment`` runs one rank per SLURM task and checks
+    that the tasks per node equal the trainer's ``devices`` (and the nodes
+    its ``num_nodes``). So an absent ``tasks_per_node`` follows ``devices``,
+    ``nodes`` follows ``num_nodes``, ``gpus_per_node`` follows ``devices`` on
+    a GPU accelerator; settings that disagree are a ``ConfigError`` before
+    anything is submitted.
+    """
+    section = dict(section or {})
+    devices, num_nodes, on_gpus = trainer_layout(config)
+    problems: list[str] = []
+    if devices is not None:
+        tasks = section.get("tasks_per_node")
+        if tasks is None:
+            section["tasks_per_node"] = devices
+        elif tasks != devices:
+            problems.append(
+                f"{SECTION}.tasks_per_node is {tasks!r} but {TRAINER_PARAS}.devices asks for {devices} device(s) per node; "
+                "Lightning runs one SLURM task per device: make them equal, or leave tasks_per_node out (it follows devices)"
+            )
+        gpus = section.get("gpus_per_node")
+        if on_gpus and gpus is None:
+            section["gpus_per_node"] = devices
+        elif on_gpus and isinstance(gpus, int) and not isinstance(gpus, bool) and gpus < devices:
+            problems.append(f"{SECTION}.gpus_per_node is {gpus} but {TRAINER_PARAS}.devices asks for {devices} GPUs per node")
+    nodes = section.get("nodes")
+    if nodes is None and num_nodes is not None:
+        section["nodes"] = num_nodes
+    elif nodes is not None and (devices is not None or num_nodes is not None) and nodes != (num_nodes or 1):
+        problems.append(
+            f"{SECTION}.nodes is {nodes!r} but {TRAINER_PARAS}.num_nodes is {num_nodes or '1 (the default)'}; make them equal"
+        )
+    if problems:
+        raise ConfigError("SLURM options disagree with the trainer:\n  " + "\n  ".join(problems))
+    return SlurmResources.from_section(section)

@@ -159,16 +159,29 @@ def _launch(
     version_number: int | None,
     extra_args: list[str],
     tags: list[str],
+    wait: bool = False,
+    dry_run: bool = False,
 ) -> Any:
-    """Allocate (or reuse) the version, write its records, and hand the job to ``launcher``."""
+    """Allocate (or reuse) the version, write its records, and hand the job to ``launcher``.
+
+    ``--dry-run`` allocates nothing: the job names the version that would be
+    allocated next. A launcher that refuses the job (a user error, before
+    anything ran) takes the version it was allocated for with it.
+    """
     from runway.experiment.jobs import command_line, start_version
-    from runway.experiment.store import ExperimentStore
-    from runway.experiment.versions import VERSION_ENV
+    from runway.experiment.store import ExperimentStore, Version
+    from runway.experiment.versions import VERSION_ENV, folder_name
     from runway.launch.job import Job
 
     _check_launcher(plugins, launcher)
     store = ExperimentStore.for_project(source.project)
-    if version_number is None:
+    allocated = False
+    if version_number is not None:
+        version = store.get(source.name, version_number)
+    elif dry_run:
+        upcoming = (store.versions(source.name) or [0])[-1] + 1
+        version = Version(source.name, upcoming, store.root / folder_name(source.name, upcoming))
+    else:
         distributions = tuple(
             sorted({i.distribution for i in plugins.info.values() if i.distribution and not i.builtin})
         )
@@ -183,9 +196,8 @@ def _launch(
             launcher=launcher,
             plugin_distributions=distributions,
         )
+        allocated = True
         click.echo(f"{version.label}: {version.path}")
-    else:
-        version = store.get(source.name, version_number)
     job = Job(
         argv=[command, *source.argv, "--version", str(version.number), *extra_args],
         experiment=source.name,
@@ -194,9 +206,16 @@ def _launch(
         project_root=source.project.root,
         resources=dict(((source.config.get("launcher") or {}).get(launcher)) or {}),
         env={VERSION_ENV: str(version.number)},
-        wait=True,
+        wait=wait,
+        dry_run=dry_run,
+        config=source.config,
     )
-    handle = plugins.hook.launch_job(job=job, launcher=launcher)
+    try:
+        handle = plugins.hook.launch_job(job=job, launcher=launcher)
+    except RunwayError:
+        if allocated and (version.status or {}).get("state") == "pending":
+            _discard_version(version)
+        raise
     if handle is None:
         raise plugins.unknown("launcher", launcher, plugins.implementers("launch_job"))
     if handle.state == "failed":
@@ -204,7 +223,17 @@ def _launch(
     if handle.state not in ("completed", "dry-run"):
         ident = f" as job {handle.job_id}" if handle.job_id else ""
         click.echo(f"{version.label}: {handle.state} with launcher {launcher!r}{ident}")
+        click.echo(f"follow it with `runway status {source.name} --version {version.number}` "
+                   f"(and `runway logs`, `runway cancel`)")
     return handle.result
+
+
+def _discard_version(version: Any) -> None:
+    """Remove a version that was allocated for a job that never started."""
+    import shutil
+
+    shutil.rmtree(version.path, ignore_errors=True)
+    click.echo(f"{version.label}: removed (nothing was launched)", err=True)
 
 
 def _in_job_version(name: str, project: Any, version_option: int | None) -> Any:
@@ -277,6 +306,8 @@ def experiment(name: str, from_: str | None, config_file: Path | None, opts: tup
 
 
 def _job_options(func: F) -> F:
+    func = click.option("--dry-run", "dry_run", is_flag=True, help="Show what the launcher would run or submit (slurm: the sbatch script); run nothing.")(func)
+    func = click.option("--wait", is_flag=True, help="Follow a submitted job to its end; the exit code is its result (local jobs always run to the end).")(func)
     func = click.option("--dummy", is_flag=True, help="Use the pipeline's dummy data (a quick smoke run).")(func)
     func = click.option("--tag", "tags", multiple=True, metavar="T", help="Tag the version (T or KEY=VALUE); repeatable.")(func)
     func = click.option("--logger", "loggers", multiple=True, metavar="NAME", help="Enable a logger (csv always); repeatable or comma-separated.")(func)
@@ -303,6 +334,8 @@ def train(
     loggers: tuple[str, ...],
     tags: tuple[str, ...],
     dummy: bool,
+    wait: bool,
+    dry_run: bool,
     resume: bool,
 ) -> Any:
     """Prepare the data and train experiment NAME into a new version."""
@@ -321,7 +354,8 @@ def train(
         if resume and version is None:
             version = ExperimentStore.for_project(source.project).get(source.name).number
         extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
-        return _launch("train", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra, tags=tag_list)
+        return _launch("train", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
+                       tags=tag_list, wait=wait, dry_run=dry_run)
 
     names = resolve_logger_names(loggers, source.config)
     result = run_job(
@@ -438,6 +472,7 @@ def eval_(name: str, suffix: str, version: int | None, opts: tuple[str, ...], lo
 @click.command("run")
 @click.argument("name", required=False)
 @_job_options
+@click.option("--resume", is_flag=True, help="Continue training from the version's last.ckpt (with --version N; default the latest).")
 @_exit_on_run_failure
 def run(
     name: str | None,
@@ -449,6 +484,9 @@ def run(
     loggers: tuple[str, ...],
     tags: tuple[str, ...],
     dummy: bool,
+    wait: bool,
+    dry_run: bool,
+    resume: bool,
 ) -> Any:
     """Train NAME, predict its test data (suffix from test.suffix, default "test") and evaluate."""
     from runway.experiment.evaluation import evaluate_version
@@ -464,8 +502,13 @@ def run(
     tag_list, tag_map = _tags(tags, source.config)
     current = _in_job_version(source.name, source.project, version)
     if current is None:
-        extra = _common_job_args(loggers, tags, dummy)
-        return _launch("run", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra, tags=tag_list)
+        if resume and version is None:
+            from runway.experiment.store import ExperimentStore
+
+            version = ExperimentStore.for_project(source.project).get(source.name).number
+        extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
+        return _launch("run", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
+                       tags=tag_list, wait=wait, dry_run=dry_run)
 
     names = resolve_logger_names(loggers, source.config)
     suffix = str((source.config.get("test") or {}).get("suffix", "test"))
@@ -473,7 +516,9 @@ def run(
     rank_zero = is_rank_zero()
 
     def work() -> dict[str, Any]:
-        result = train_version(current, source.config, source.project, plugins, logger_names=names, tags=tag_map, dummy=dummy)
+        result = train_version(
+            current, source.config, source.project, plugins, logger_names=names, tags=tag_map, resume=resume, dummy=dummy
+        )
         if not rank_zero:
             return {}
         click.echo(f"{current.label}: trained; best checkpoint {result.best_checkpoint}")

@@ -6,6 +6,7 @@ so ``runway --help`` does not pay for torch, lightning or any plugin.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from typing import Any
@@ -35,6 +36,10 @@ COMMANDS: dict[str, str] = {
     "sweep": "runway.cli.sweep_cmd:sweep",
     "compare": "runway.cli.compare_cmd:compare",
     "plot": "runway.cli.compare_cmd:plot",
+    "status": "runway.cli.jobs_cmd:status",
+    "cancel": "runway.cli.jobs_cmd:cancel",
+    "logs": "runway.cli.jobs_cmd:logs",
+    "rerun": "runway.cli.rerun_cmd:rerun",
 }
 
 # one-line help, so that `runway --help` lists commands without importing them
@@ -57,7 +62,17 @@ SHORT_HELP: dict[str, str] = {
     "sweep": "Run an experiment once per point of a grid or random sample (status, resume).",
     "compare": "Compare versions: differing config keys, metrics, and samples predicted differently.",
     "plot": "Draw learning curves of versions from their train metrics into an image.",
+    "status": "Show a version's status and the state of the jobs launched for it (slurm...).",
+    "cancel": "Cancel the jobs that a launcher submitted for a version.",
+    "logs": "Print (or --follow) the output of a version's submitted job.",
+    "rerun": "Rerun a version from its config.json into a new version, if code and packages match.",
 }
+
+
+# errnos of OSErrors that the machine, not Runway, is responsible for
+_ENVIRONMENT_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM") if hasattr(errno, name)
+)
 
 
 class LazyGroup(click.Group):
@@ -89,6 +104,14 @@ class LazyGroup(click.Group):
         except RunwayError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # a full disk or a folder that cannot be written is the machine's
+            # state, not a bug: say which file, without a traceback
+            if exc.errno not in _ENVIRONMENT_ERRNOS:
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Error: cannot write{where}: {exc.strerror or exc}. Free space or fix the folder's permissions, then rerun.", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -17,6 +17,7 @@ key are replaced whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "***"
@@ -59,3 +60,31 @@ def redact(config: Any) -> Any:
     if isinstance(config, list):
         return [redact(item) for item in config]
     return config
+
+
+def redact_argv(argv: Iterable[str]) -> list[str]:
+    """A command line with the values of secret ``KEY=VALUE`` tokens replaced by ``"***"``.
+
+    ``runway train exp --opts _svc.api_key=XYZ`` is recorded as
+    ``_svc.api_key=***``: a token (``+`` and ``--option=`` prefixes allowed) is
+    read as an override, and its value is hidden when any segment of its key
+    is secret, as :func:`redact` hides that value in the config. ``null`` and
+    boolean values stay, as there.
+    """
+    return [_redact_token(str(token)) for token in argv]
+
+
+def _redact_token(token: str) -> str:
+    if token.startswith("-"):
+        option, sep, value = token.partition("=")
+        return option + sep + _redact_token(value) if sep and token.startswith("--") else token
+    from runway.config.paths import split_key
+    from runway.errors import ConfigError
+
+    try:
+        segments, value = split_key(token[1:] if token.startswith("+") else token)
+    except ConfigError:
+        return token
+    if value is None or value in ("null", "true", "false") or not any(is_secret_key(s) for s in segments):
+        return token
+    return token[: len(token) - len(value)] + REDACTED

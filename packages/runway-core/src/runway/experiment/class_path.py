@@ -569,14 +569,12 @@ def infer_class_path(
     ``test_dataloader``; otherwise ``test_step`` runs through
     ``trainer.test`` and its logged metrics join ``summary.json``.
     """
-    import json
-
     import lightning.pytorch as pl
 
     from runway.config import redact
     from runway.experiment.inference import RECORDS_FILE, SUMMARY_FILE, sha256_of
     from runway.experiment.preparation import seed_everything
-    from runway.experiment.records import write_json_atomic, write_text_atomic
+    from runway.experiment.records import write_json_atomic, write_records
     from runway.experiment.status import now_iso
     from runway.experiment.training import find_checkpoint
 
@@ -615,13 +613,10 @@ def infer_class_path(
         datamodule.setup("test")
         trainer.predict(module, dataloaders=datamodule.test_dataloader(), return_predictions=False)
         step = "predict_step"
-    lines = [
-        json.dumps({"index": index, **record}, sort_keys=True, default=str)
-        for index, record in enumerate(collector.records)
-    ]
+    lines = [{"index": index, **record} for index, record in enumerate(collector.records)]
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "config.json", redact(config))
-    write_text_atomic(out_dir / RECORDS_FILE, "\n".join(lines) + ("\n" if lines else ""))
+    write_records(out_dir / RECORDS_FILE, lines)
     summary = {
         "experiment": version.name,
         "version": version.number,

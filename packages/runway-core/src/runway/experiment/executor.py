@@ -158,14 +158,23 @@ class Executor(pl.LightningModule):
         self._log_step("train", out, on_step=True)
         return out["loss"]
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._log_step("val", self.step(batch), on_step=False)
+    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, Any]:
+        out = self.step(batch)
+        self._log_step("val", out, on_step=False)
+        return out  # the per-epoch validation records are made from it (ValidationRecords)
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._log_step("test", self.step(batch), on_step=False)
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[dict[str, Any]]:
-        out = self.step(batch)
+        return self.step_records(self.step(batch), batch)
+
+    def step_records(self, out: dict[str, Any], batch: Any) -> list[dict[str, Any]]:
+        """One record per sample (``prediction``, ``target``, ``input``) from ``step``'s output.
+
+        Predictions and targets may be tensors, lists or PIL images (and lists
+        of them); the records writer stores tensors as lists and images as PNG.
+        """
         predictions = out.get("predictions")
         targets = out.get("targets")
         if predictions is None:

@@ -4,7 +4,9 @@
 
 ``records.jsonl``
     one JSON object per sample: ``index``, ``input`` (a short summary),
-    ``prediction``, ``target``.
+    ``prediction``, ``target`` (and whatever else the executor records);
+    tensors become lists, images PNG files under ``images/`` (see
+    :mod:`runway.experiment.records`).
 ``summary.json``
     sample count, the checkpoint (path, which, sha256), the data's cache keys.
 ``config.json``
@@ -18,18 +20,16 @@ untrained weights.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from runway.errors import ConfigError
 from runway.experiment.preparation import build_executor, prepare_data, seed_everything
-from runway.experiment.records import write_json_atomic, write_text_atomic
+from runway.experiment.records import RECORDS_FILE, write_json_atomic, write_records
 from runway.experiment.status import now_iso
 from runway.experiment.store import Version
 from runway.experiment.training import find_checkpoint
 
-RECORDS_FILE = "records.jsonl"
 SUMMARY_FILE = "summary.json"
 
 
@@ -102,15 +102,11 @@ def infer_version(
         default_root_dir=str(out_dir),
     )
     batches = trainer.predict(executor, dataloaders=executor.predict_dataloader()) or []
-    lines = []
-    index = 0
-    for batch in batches:
-        for record in batch:
-            lines.append(json.dumps({"index": index, **record}, sort_keys=True, default=str))
-            index += 1
+    records = [{"index": index, **record} for index, record in enumerate(r for batch in batches for r in batch)]
+    index = len(records)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "config.json", redact(config))
-    write_text_atomic(out_dir / RECORDS_FILE, "\n".join(lines) + ("\n" if lines else ""))
+    write_records(out_dir / RECORDS_FILE, records)
     write_json_atomic(
         out_dir / SUMMARY_FILE,
         {

@@ -9,6 +9,8 @@ runs the work inside :func:`tracked`, which keeps ``status.json`` true.
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from runway.experiment.provenance import PROVENANCE_FILE, collect_provenance
 from runway.experiment.records import write_json_atomic
 from runway.experiment.status import write_failure, write_status
 from runway.experiment.store import CONFIG_FILE, ExperimentStore, Version
+from runway.launch.local import LAUNCHER_NAME as LOCAL_LAUNCHER
 
 T = TypeVar("T")
 
@@ -52,7 +55,10 @@ def start_version(
         plugin_distributions=plugin_distributions,
     )
     write_json_atomic(version.path / PROVENANCE_FILE, provenance)
-    write_status(version.path, "pending", job_type=None, launcher=launcher, pid=None, host=None)
+    # The local launcher runs the job in this very process: recording it as the
+    # owner lets a kill before the job marks itself running read as interrupted.
+    owner = {"pid": os.getpid(), "host": socket.gethostname()} if launcher == LOCAL_LAUNCHER else {"pid": None, "host": None}
+    write_status(version.path, "pending", job_type=None, launcher=launcher, **owner)
     return version
 
 
@@ -89,8 +95,10 @@ def tracked(version: Version, job_type: str, *, record: bool = True) -> Iterator
 
 
 def command_line(argv: list[str] | None = None) -> list[str]:
-    """The command line as the user typed it (for provenance)."""
-    return list(sys.argv if argv is None else argv)
+    """The command line as the user typed it (for provenance), secret values as ``***``."""
+    from runway.config.redact import redact_argv
+
+    return redact_argv(sys.argv if argv is None else argv)
 
 
 def run_job(version: Version, job_type: str, work: Callable[[], T], *, record: bool = True) -> T:

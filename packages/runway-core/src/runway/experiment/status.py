@@ -3,7 +3,9 @@
 States: ``pending`` (allocated, handed to a launcher), ``running`` (with the
 pid and host of the process that owns it), ``completed``, ``failed`` (with
 the error) and ``interrupted``. A version still marked ``running`` whose
-process is gone (same host, pid not alive) reads as ``interrupted``.
+process is gone (same host, pid not alive) reads as ``interrupted``; so does
+a ``pending`` one that records an owner (the local launcher runs the job in
+the process that allocated it; other launchers record none).
 """
 
 from __future__ import annotations
@@ -59,11 +61,12 @@ def _alive(pid: int) -> bool:
 
 
 def read_status(folder: Path) -> dict[str, Any]:
-    """The status of ``folder``; a dead owner turns ``running`` into ``interrupted``."""
+    """The status of ``folder``; a dead owner turns ``running`` (or a ``pending``
+    local job, which records its owner) into ``interrupted``."""
     record = read_json(folder / STATUS_FILE, None)
     if record is None:
         return {"state": "unknown"}
-    if record.get("state") == "running" and record.get("host") == socket.gethostname():
+    if record.get("state") in ("running", "pending") and record.get("host") == socket.gethostname():
         pid = record.get("pid")
         if isinstance(pid, int) and not _alive(pid):
             record = {**record, "state": "interrupted", "reason": f"process {pid} is gone"}

@@ -15,6 +15,9 @@ The ``train`` section of the config:
 
 Checkpoints go to ``train/checkpoints/``: ``best.ckpt`` by the monitored
 metric and ``last.ckpt``; ``resume=True`` continues from ``last.ckpt``.
+Each validation epoch's per-sample records go to
+``train/validation/epoch-<n>.jsonl`` (``train.validation_records: false``
+turns them off; see :mod:`runway.experiment.validation_records`).
 """
 
 from __future__ import annotations
@@ -59,7 +62,14 @@ def trainer_kwargs(config: dict[str, Any], version: Version) -> dict[str, Any]:
         "log_every_n_steps": int(train.get("log_every_n_steps", 10)),
     }
     kwargs.update(train.get("trainer_paras") or {})
-    return kwargs
+    # checkpoints are renamed into place, never copied onto the final name
+    from runway.experiment.checkpoint_io import with_atomic_checkpoints
+
+    with_atomic_checkpoints(kwargs)
+    # a launcher's preemption warning saves last.ckpt and stops (runway.launch.preemption)
+    from runway.launch.lightning_preemption import add_launch_support
+
+    return add_launch_support(kwargs, version.checkpoints_dir / f"{LAST_CHECKPOINT}.ckpt")
 
 
 def train_version(
@@ -84,6 +94,7 @@ def train_version(
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from runway.experiment.executor import ExecutorContext
+    from runway.experiment.validation_records import validation_callbacks
     from runway.logging.lightning import RunwayLightningLogger
     from runway.logging.loggers import LoggerSet
     from runway.logging.run import Run
@@ -133,7 +144,7 @@ def train_version(
     loggers = LoggerSet(logger_names, run, plugins) if rank_zero else None
     kwargs = trainer_kwargs(config, version)
     kwargs.setdefault("logger", RunwayLightningLogger(loggers) if loggers is not None else False)
-    kwargs["callbacks"] = [checkpoint, *kwargs.get("callbacks", [])]
+    kwargs["callbacks"] = [checkpoint, *validation_callbacks(config, version.train_dir), *kwargs.get("callbacks", [])]
     if loggers is not None:
         loggers.start()
         for record in ("config.json", "provenance.json"):
@@ -144,8 +155,8 @@ def train_version(
         trainer = pl.Trainer(**kwargs)
         trainer.fit(executor, ckpt_path=str(last) if resume else None)
         status = "completed"
-    except KeyboardInterrupt:
-        status = "interrupted"
+    except BaseException as exc:  # a preemption or Ctrl-C interrupts; an Exception fails
+        status = "failed" if isinstance(exc, Exception) else "interrupted"
         raise
     finally:
         if loggers is not None:

@@ -70,7 +70,13 @@ def allocate_version(experiments_dir: Path | str, name: str) -> tuple[int, Path]
 
     check_name(name)
     experiments_dir = Path(experiments_dir)
-    experiments_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        experiments_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ExperimentError(
+            f"the experiments folder {experiments_dir} is not a folder (a file is in its way); "
+            "move it, or set experiments_dir in runway.toml"
+        ) from None
     lock = FileLock(str(experiments_dir / f".{folder_name(name, 0)[:-3]}.version.lock"))
     with lock:
         versions = existing_versions(experiments_dir, name)

@@ -15,7 +15,12 @@ class Job:
     example ``["train", "exp", "--version", "3"]``); ``version_dir`` is the
     experiment version folder it belongs to (allocated before launch, so every
     rank and every requeue writes into the same one); ``resources`` is the
-    launcher's config section (``launcher.<name>``) after ``--opts``.
+    launcher's config section (``launcher.<name>``) after ``--opts``;
+    ``config`` is the whole resolved config when the caller has it, so that a
+    launcher can derive resources from other sections (tasks per node from
+    ``train.trainer_paras.devices``). ``wait`` asks the launcher to follow
+    the job to its end; ``dry_run`` to show what it would submit, and submit
+    nothing (``version_dir`` then does not exist).
     """
 
     argv: list[str]
@@ -27,6 +32,20 @@ class Job:
     env: dict[str, str] = field(default_factory=dict)
     wait: bool = False
     dry_run: bool = False
+    config: dict[str, Any] | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The runway command (``train``, ``run``...), the first word of ``argv``."""
+        return self.argv[0] if self.argv else None
+
+    @property
+    def resumable(self) -> bool:
+        """Whether the command takes ``--resume`` (continue from the version's
+        ``last.ckpt``), as a requeued job needs."""
+        from runway.launch.preemption import RESUMABLE_COMMANDS
+
+        return self.command in RESUMABLE_COMMANDS
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -8,7 +8,9 @@ ranks itself, and they inherit that environment.
 
 The handle's ``state`` is ``completed`` when the command returned normally,
 ``failed`` (with ``info["exit_code"]``) when it exited non-zero; the error
-itself was already printed by the command.
+itself was already printed by the command. ``job.wait`` changes nothing
+(the command always runs to its end here); ``job.dry_run`` prints the
+command instead of running it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ def run_in_process(job: Job) -> JobHandle:
     from runway.cli.main import cli
 
     if job.dry_run:
+        import shlex
+
+        settings = " ".join(f"{k}={shlex.quote(str(v))}" for k, v in sorted(job.env.items()))
+        print(f"# dry run: nothing runs; the local launcher would run, in this process:\n"
+              f"{settings} runway {shlex.join(job.argv)}", flush=True)
         return JobHandle(launcher=LAUNCHER_NAME, state="dry-run", info={"argv": job.argv})
     with environment(job.env):
         outcome: Any = cli.main(args=list(job.argv), prog_name="runway", standalone_mode=False)

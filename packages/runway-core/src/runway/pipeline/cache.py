@@ -231,8 +231,10 @@ class CacheStore:
                 shutil.rmtree(trash, ignore_errors=True)
             else:
                 os.rename(tmp, final)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and exc.filename is None:
+                exc.filename = str(node_dir)  # a full disk says where: a format's write may not
             raise
         return meta
 

@@ -44,6 +44,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core-project": "runway.pipeline.project_plugin",
     "core-formats": "runway.pipeline.core_formats",
     "csv": "runway.logging.csv_logger",
+    # a logger only where the tensorboard package is installed (runway-core[tensorboard])
+    "tensorboard": "runway.logging.tensorboard_logger",
     "local": "runway.launch.local",
     "core-project-metrics": "runway.experiment.metric_plugin",
     # asks last (trylast) so that installed plugins may build any executor name
@@ -59,6 +61,7 @@ FIRST_PARTY_PLUGINS: dict[str, str] = {
     "slurm": "runway-slurm",
     "wandb": "runway-wandb",
     "mlflow": "runway-mlflow",
+    "tensorboard": "runway-core[tensorboard]",
 }
 
 

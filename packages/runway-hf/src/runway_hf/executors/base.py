@@ -9,6 +9,7 @@ from runway.errors import ConfigError
 from runway.experiment.executor import Executor
 
 from runway_hf.executors.collate import PaddingCollator
+from runway_hf.executors.lora import lora_settings, wrap_with_lora
 from runway_hf.tokenizers import require_transformers
 
 #: batch columns that the model receives (when present); the rest is for records
@@ -18,12 +19,26 @@ MODEL_KEYS = ("model_path", "model_config", "num_labels", "pad_token_id", "token
 
 
 class HFExecutor(Executor):
-    """Base of the ``transformers`` executors; a subclass names its ``auto_class``."""
+    """Base of the ``transformers`` executors; a subclass names its ``auto_class``.
+
+    With ``train.lora`` the model is wrapped with LoRA adapters (see
+    :mod:`runway_hf.executors.lora`).
+    """
 
     #: the ``transformers`` auto class, by name (``AutoModelForSequenceClassification``)
     auto_class: ClassVar[str] = ""
+    #: peft's task type for LoRA (``SEQ_CLS``, ``SEQ_2_SEQ_LM``)
+    peft_task_type: ClassVar[str] = ""
 
     def build_model(self, model_config: dict[str, Any]) -> Any:
+        """The ``transformers`` model, LoRA-wrapped when ``train.lora`` is set."""
+        model = self.build_transformers_model(model_config)
+        settings = lora_settings(self.train_config)
+        if settings is None:
+            return model
+        return wrap_with_lora(model, settings, self.peft_task_type)
+
+    def build_transformers_model(self, model_config: dict[str, Any]) -> Any:
         """``executor.model.model_path`` (a local folder) or ``executor.model.model_config``."""
         transformers = require_transformers()
         auto = getattr(transformers, self.auto_class)

@@ -18,6 +18,7 @@ class HFSequenceClassification(HFExecutor):
     """
 
     auto_class: ClassVar[str] = "AutoModelForSequenceClassification"
+    peft_task_type: ClassVar[str] = "SEQ_CLS"
 
     def config_overrides(self, model_config: dict[str, Any]) -> dict[str, Any]:
         num_labels = model_config.get("num_labels", 2)

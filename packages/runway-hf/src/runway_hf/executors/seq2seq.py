@@ -23,6 +23,7 @@ class HFSeq2Seq(HFExecutor):
     """
 
     auto_class: ClassVar[str] = "AutoModelForSeq2SeqLM"
+    peft_task_type: ClassVar[str] = "SEQ_2_SEQ_LM"
 
     def __init__(self, config: dict[str, Any], context: Any) -> None:
         super().__init__(config, context)

@@ -1,0 +1,194 @@
+"""Rerunning a version from its folder alone: ``runway rerun NAME[:VERSION]``.
+
+A rerun reads the version's ``config.json`` and ``provenance.json`` (never
+the experiment's current config file) and runs that config again into a new
+version of the same experiment. Before anything runs it checks that the code
+and environment are the ones recorded:
+
+- git: the commit, the uncommitted changes (the recorded ``git diff HEAD``
+  patch) and the untracked files of the project's repository;
+- the Python version and the versions of the packages in
+  ``provenance.json``'s ``packages`` (a package recorded but no longer
+  installed counts too).
+
+Any difference refuses the rerun (exit 2) with the list, unless ``--force``.
+``config.json`` is redacted: a value saved as ``"***"`` must be given with
+``--opts key=value`` (``--force`` does not skip this; a secret cannot be
+guessed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runway.errors import ExperimentError
+from runway.experiment.provenance import KEY_PACKAGES, git_state, package_versions
+from runway.experiment.store import CONFIG_FILE, ExperimentStore, Version
+
+# provenance fields a rerun records beside the usual ones
+RERUN_FIELD = "rerun_of"
+RERUN_TAG = "rerun_of"
+# untracked files listed in a difference, at most
+SHOWN_FILES = 10
+
+
+@dataclass
+class RerunPlan:
+    """What a rerun of ``version`` would run, and what stands in its way."""
+
+    version: Version
+    config: dict[str, Any]
+    command: str  # "run" (the original has test runs) or "train"
+    dummy: bool
+    differences: list[str] = field(default_factory=list)
+    missing_secrets: list[str] = field(default_factory=list)
+
+    @property
+    def config_file(self) -> Path:
+        return self.version.path / CONFIG_FILE
+
+
+def parse_target(target: str) -> tuple[str, int | None]:
+    """``NAME``, ``NAME:3``, ``NAME:V3`` or ``NAME:latest`` into a name and a version."""
+    name, sep, raw = target.partition(":")
+    if not sep or raw in ("", "latest"):
+        return name, None
+    digits = raw[1:] if raw[:1] in ("V", "v") else raw
+    if not digits.isdigit():
+        raise ExperimentError(f"{target!r}: expected NAME or NAME:VERSION (a number, V<n> or latest)")
+    return name, int(digits)
+
+
+def redacted_keys(config: dict[str, Any]) -> list[str]:
+    """Dotted keys of ``config`` whose value was redacted (``"***"``) when it was saved."""
+    from runway.config import flatten
+    from runway.config.redact import REDACTED
+
+    return [key for key, value in flatten(config).items() if value == REDACTED]
+
+
+def _lines(text: str) -> int:
+    return len(text.splitlines())
+
+
+def git_differences(recorded: dict[str, Any] | None, current: dict[str, Any] | None) -> list[str]:
+    """How the repository now differs from the ``git`` record of ``provenance.json``."""
+    if recorded is None and current is None:
+        return []
+    if recorded is None:
+        return [f"git: the original ran outside a git repository; the project is now in one (commit {current['commit']})"]
+    if current is None:
+        return [f"git: the original ran at commit {recorded.get('commit')}; the project is no longer in a git repository"]
+    found = []
+    if recorded.get("commit") != current.get("commit"):
+        found.append(f"git commit: recorded {recorded.get('commit')}, now {current.get('commit')}")
+    recorded_patch, current_patch = recorded.get("patch") or "", current.get("patch") or ""
+    if recorded_patch != current_patch:
+        found.append(
+            "git uncommitted changes differ from the recorded patch "
+            f"(recorded {_lines(recorded_patch)} lines of `git diff HEAD`, now {_lines(current_patch)}; "
+            "see provenance.json 'git.patch')"
+        )
+    before, after = set(recorded.get("untracked") or []), set(current.get("untracked") or [])
+    if before != after:
+        added, gone = sorted(after - before), sorted(before - after)
+        parts = []
+        if added:
+            parts.append("new: " + ", ".join(added[:SHOWN_FILES]) + (", ..." if len(added) > SHOWN_FILES else ""))
+        if gone:
+            parts.append("gone: " + ", ".join(gone[:SHOWN_FILES]) + (", ..." if len(gone) > SHOWN_FILES else ""))
+        found.append(f"git untracked files differ ({'; '.join(parts)})")
+    return found
+
+
+def package_differences(provenance: dict[str, Any]) -> list[str]:
+    """Recorded Python and package versions that differ from the installed ones."""
+    import sys
+
+    found = []
+    recorded_python = provenance.get("python")
+    current_python = sys.version.split()[0]
+    if recorded_python and recorded_python != current_python:
+        found.append(f"python: recorded {recorded_python}, now {current_python}")
+    recorded: dict[str, str] = provenance.get("packages") or {}
+    extra = tuple(name for name in recorded if name not in KEY_PACKAGES)
+    installed = package_versions(extra)
+    for name in sorted(recorded):
+        now = installed.get(name)
+        if now is None:
+            found.append(f"package {name}: recorded {recorded[name]}, now not installed")
+        elif now != recorded[name]:
+            found.append(f"package {name}: recorded {recorded[name]}, now {now}")
+    return found
+
+
+def plan_rerun(project: Any, target: str, opts: tuple[str, ...] | list[str] = ()) -> RerunPlan:
+    """Read version ``target`` (``NAME[:VERSION]``) and check that it can be rerun here."""
+    from runway.config import apply_overrides, parse_overrides
+
+    name, number = parse_target(target)
+    version = ExperimentStore.for_project(project).get(name, number)
+    config = version.config
+    if not config:
+        raise ExperimentError(f"{version.label} has no {CONFIG_FILE} in {version.path}; it cannot be rerun")
+    provenance = version.provenance
+    if not provenance:
+        raise ExperimentError(
+            f"{version.label} has no provenance.json in {version.path}: nothing says which code and "
+            "packages made it, so a rerun cannot be checked"
+        )
+    if opts:
+        config = apply_overrides(config, parse_overrides(opts))
+    differences = git_differences(provenance.get("git"), git_state(Path(project.root)))
+    differences += package_differences(provenance)
+    command = "run" if version.tests() else "train"
+    argv = [str(a) for a in provenance.get("command") or []]
+    return RerunPlan(
+        version=version,
+        config=config,
+        command=command,
+        dummy="--dummy" in argv,
+        differences=differences,
+        missing_secrets=redacted_keys(config),
+    )
+
+
+def check_plan(plan: RerunPlan, *, force: bool) -> None:
+    """Refuse (``ExperimentError``, exit 2) a rerun with redacted values, or differences without ``force``."""
+    label = plan.version.label
+    if plan.missing_secrets:
+        keys = ", ".join(plan.missing_secrets)
+        example = " ".join(f"{key}=VALUE" for key in plan.missing_secrets)
+        raise ExperimentError(
+            f"{label}'s config.json has redacted values (saved as \"***\"): {keys}. "
+            f"Give them for the rerun: runway rerun {plan.version.name}:{plan.version.number} --opts {example}"
+        )
+    if plan.differences and not force:
+        listing = "\n".join(f"  - {line}" for line in plan.differences)
+        raise ExperimentError(
+            f"{label} was made by other code or packages than are here now, so a rerun would not "
+            f"repeat it:\n{listing}\nRestore them, or rerun anyway with --force (the differences are "
+            "recorded in the new version's provenance.json)."
+        )
+
+
+def rerun_record(plan: RerunPlan, *, forced: bool) -> dict[str, Any]:
+    """The ``rerun_of`` entry of the new version's provenance."""
+    return {
+        "experiment": plan.version.name,
+        "version": plan.version.number,
+        "forced": forced,
+        "differences": list(plan.differences),
+        "original_fingerprint": plan.version.provenance.get("config_fingerprint"),
+    }
+
+
+def same_metrics(a: Version, b: Version) -> dict[str, bool]:
+    """Per test suffix of ``a``: whether ``b``'s ``metrics.json`` holds exactly the same values."""
+    return {
+        suffix: json.dumps(a.metrics(suffix), sort_keys=True) == json.dumps(b.metrics(suffix), sort_keys=True)
+        for suffix in a.tests()
+    }

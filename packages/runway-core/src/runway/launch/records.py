@@ -1,0 +1,52 @@
+"""``<version_dir>/jobs.jsonl``: one line per job that a launcher submitted.
+
+Launchers that hand a job to another system (SLURM, ...) append a record
+here; ``runway status|cancel|logs NAME`` read the records back and hand each
+to the ``job_status``/``cancel_job``/``job_logs``/``job_log_files`` hooks.
+A line is written with a single ``write`` on a file opened for appending, so
+concurrent submitters never interleave within a line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+JOBS_FILE = "jobs.jsonl"
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def append_job_record(version_dir: Path | str, record: dict[str, Any]) -> Path:
+    """Append ``record`` as one JSON line to the version's ``jobs.jsonl``."""
+    path = Path(version_dir) / JOBS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record, sort_keys=True) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+    return path
+
+
+def read_job_records(version_dir: Path | str) -> list[dict[str, Any]]:
+    """Every record of a version, oldest first (a torn last line is skipped)."""
+    path = Path(version_dir) / JOBS_FILE
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
