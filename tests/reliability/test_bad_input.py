@@ -179,6 +179,12 @@ CORPUS: list[tuple[str, Setup, list[str], str]] = [
         "unknown logger 'nolog'",
     ),
     (
+        "unknown logger for train",
+        lambda p, t: None,
+        ["train", "light", "--logger", "nolog"],
+        "unknown logger 'nolog'",
+    ),
+    (
         "unknown launcher",
         lambda p, t: None,
         ["train", "light", "--launcher", "nolaunch"],
@@ -230,3 +236,5 @@ def test_bad_input_fails_cleanly_with_exit_2(light, tmp_path, invoke, unmount_af
         return
     assert_clean_failure(result, fragment)
     assert_cache_consistent(light.cache_dir)  # a failed write leaves nothing half-written behind
+    if args[0] == "train" and {"nolog", "nolaunch"} & set(args):  # refused before anything was allocated
+        assert not list(light.experiments_dir.glob("light_V*"))

@@ -343,7 +343,7 @@ def train(
     from runway.experiment.preparation import is_rank_zero
     from runway.experiment.store import ExperimentStore
     from runway.experiment.training import train_version
-    from runway.logging.loggers import resolve_logger_names
+    from runway.logging.loggers import check_logger_names, resolve_logger_names
 
     source = _resolve_source(name, from_, config_file, opts, dummy=dummy)
     _load_project_code(source.project)
@@ -353,6 +353,7 @@ def train(
     if current is None:
         if resume and version is None:
             version = ExperimentStore.for_project(source.project).get(source.name).number
+        check_logger_names(resolve_logger_names(loggers, source.config), plugins)
         extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
         return _launch("train", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
                        tags=tag_list, wait=wait, dry_run=dry_run)
@@ -494,7 +495,7 @@ def run(
     from runway.experiment.jobs import run_job
     from runway.experiment.preparation import is_rank_zero
     from runway.experiment.training import train_version
-    from runway.logging.loggers import resolve_logger_names
+    from runway.logging.loggers import check_logger_names, resolve_logger_names
 
     source = _resolve_source(name, from_, config_file, opts, dummy=dummy)
     _load_project_code(source.project)
@@ -506,6 +507,7 @@ def run(
             from runway.experiment.store import ExperimentStore
 
             version = ExperimentStore.for_project(source.project).get(source.name).number
+        check_logger_names(resolve_logger_names(loggers, source.config), plugins)
         extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
         return _launch("run", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
                        tags=tag_list, wait=wait, dry_run=dry_run)

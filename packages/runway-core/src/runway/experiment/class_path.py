@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import ConfigError, ExperimentError
+from runway.experiment.lightning_noise import quiet_lightning
 from runway.hookspecs import hookimpl
 
 EXECUTOR = "executor"
@@ -525,6 +526,7 @@ def train_class_path(
         loggers.start()
     status = "failed"
     try:
+        quiet_lightning()
         trainer = pl.Trainer(**kwargs)
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
         status = "completed"
@@ -588,6 +590,7 @@ def infer_class_path(
     collector = _record_collector_class()()
     trainer_paras = (config.get("train") or {}).get("trainer_paras") or {}
     out_dir = version.test_dir(suffix)
+    quiet_lightning()
     trainer = pl.Trainer(
         accelerator=trainer_paras.get("accelerator", "auto"),
         devices=1,

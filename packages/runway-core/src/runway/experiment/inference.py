@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import ConfigError
+from runway.experiment.lightning_noise import quiet_lightning
 from runway.experiment.preparation import build_executor, prepare_data, seed_everything
 from runway.experiment.records import RECORDS_FILE, write_json_atomic, write_records
 from runway.experiment.status import now_iso
@@ -92,6 +93,7 @@ def infer_version(
     load_weights(executor, ckpt_path)
     trainer_paras = (config.get("train") or {}).get("trainer_paras") or {}
     out_dir = version.test_dir(suffix)
+    quiet_lightning()
     trainer = pl.Trainer(
         accelerator=trainer_paras.get("accelerator", "auto"),
         devices=1,

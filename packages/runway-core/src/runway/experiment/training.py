@@ -29,6 +29,7 @@ from typing import Any
 
 from runway.errors import ExperimentError
 from runway.experiment.data import TRAIN_SPLITS
+from runway.experiment.lightning_noise import quiet_lightning
 from runway.experiment.preparation import build_executor, is_rank_zero, prepare_data, seed_everything
 from runway.experiment.store import Version
 
@@ -152,6 +153,7 @@ def train_version(
                 loggers.log_artifact(version.path / record, record)
     status = "failed"
     try:
+        quiet_lightning()
         trainer = pl.Trainer(**kwargs)
         trainer.fit(executor, ckpt_path=str(last) if resume else None)
         status = "completed"

@@ -152,6 +152,19 @@ def available_loggers(plugins: Plugins) -> list[str]:
     return plugins.implementers("log_metrics")
 
 
+def check_logger_names(names: Sequence[str], plugins: Plugins) -> None:
+    """Raise the ``PluginError`` of the first name that no loaded plugin provides.
+
+    Commands call this before they allocate anything, so that a typo in
+    ``--logger`` costs nothing.
+    """
+    available = available_loggers(plugins)
+    for name in names:
+        plugins.require(name)
+        if name not in available:
+            raise plugins.unknown("logger", name, available)
+
+
 class LoggerSet:
     """The enabled loggers of one run, each called on its own.
 
@@ -179,11 +192,7 @@ class LoggerSet:
         wanted = list(dict.fromkeys(names))
         if include_csv and CSV_LOGGER not in wanted:
             wanted.insert(0, CSV_LOGGER)
-        available = available_loggers(self.plugins)
-        for name in wanted:
-            self.plugins.require(name)
-            if name not in available:
-                raise self.plugins.unknown("logger", name, available)
+        check_logger_names(wanted, self.plugins)
         self.names = wanted
         self._backends = [self._backend(name) for name in wanted]
         self._metric_calls: list[tuple[_Backend, MetricsCall]] = []
