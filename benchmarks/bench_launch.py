@@ -16,12 +16,14 @@ Run directly: ``python benchmarks/bench_launch.py``.
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run directly or by run.py
+from _slurm import cancel, cluster_unavailable, held_sbatch  # noqa: E402
 
 STEPS = 1000
 ADDED_PER_STEP_BUDGET_S = 250e-6
@@ -74,15 +76,6 @@ def _callback_row(repeats: int) -> dict:
             "note": f"median of {repeats}; a step takes {without / STEPS * 1e3:.2f} ms without it"}
 
 
-def _sbatch_seconds(folder: Path) -> tuple[float, str]:
-    start = time.perf_counter()
-    out = subprocess.run(
-        ["sbatch", "--parsable", "--hold", "-o", str(folder / "wrap-%j.out"), "--wrap", "true"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    return time.perf_counter() - start, out.strip().split(";")[0]
-
-
 def _submit_seconds(root: Path, repeat: int) -> tuple[float, str]:
     import io
 
@@ -101,8 +94,9 @@ def _submit_seconds(root: Path, repeat: int) -> tuple[float, str]:
 
 
 def _submit_row(repeats: int) -> dict:
-    if shutil.which("sbatch") is None or subprocess.run(["scontrol", "ping"], capture_output=True).returncode != 0:
-        return {"name": SUBMIT_ROW, "skipped": "no SLURM cluster answers (see scripts/slurm/start_slurm.sh)"}
+    reason = cluster_unavailable()
+    if reason:
+        return {"name": SUBMIT_ROW, "skipped": reason}
     import runway_slurm.launcher  # noqa: F401  (import cost is not submission cost)
 
     ours: list[float] = []
@@ -110,11 +104,11 @@ def _submit_row(repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for repeat in range(repeats):
-            seconds, job_id = _sbatch_seconds(root)
-            subprocess.run(["scancel", job_id], capture_output=True, check=False)
+            seconds, job_id = held_sbatch(root)
+            cancel(job_id)
             theirs.append(seconds)
             seconds, job_id = _submit_seconds(root, repeat)
-            subprocess.run(["scancel", job_id], capture_output=True, check=False)
+            cancel(job_id)
             ours.append(seconds)
     value, baseline = statistics.median(ours), statistics.median(theirs)
     return {"name": SUBMIT_ROW, "value": value, "baseline": baseline, "ratio": value / baseline,

@@ -14,12 +14,14 @@ rows say skipped. Run directly: ``python benchmarks/bench_slurm.py``.
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run directly or by run.py
+from _slurm import cancel, cluster_unavailable, default_partition, held_sbatch  # noqa: E402
 
 POINTS = 100
 BUDGET_SECONDS = 2.0
@@ -31,31 +33,6 @@ NAMES = (f"submit {POINTS}-point array vs 2 s budget", f"submit {POINTS}-point a
 
 def _skipped(reason: str) -> list[dict]:
     return [{"name": name, "skipped": reason} for name in NAMES]
-
-
-def _cluster_answers() -> str | None:
-    """``None`` when a cluster takes jobs, else why not."""
-    if shutil.which("sbatch") is None:
-        return "no SLURM cluster (sbatch not on PATH; see scripts/slurm/start_slurm.sh)"
-    ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, check=False)
-    if ping.returncode != 0:
-        return "SLURM is installed but slurmctld does not answer (run scripts/slurm/start_slurm.sh)"
-    return None
-
-
-def _cancel(job_id: str) -> None:
-    subprocess.run(["scancel", job_id.split("_")[0]], capture_output=True, check=False)
-
-
-def _one_sbatch(folder: Path) -> tuple[float, str]:
-    start = time.perf_counter()
-    out = subprocess.run(
-        ["sbatch", "--parsable", "--hold", "-o", str(folder / "wrap-%j.out"), "--wrap", "true"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return time.perf_counter() - start, out.strip().split(";")[0]
 
 
 def _array(root: Path, partition: str | None, repeat: int) -> tuple[float, str]:
@@ -89,30 +66,24 @@ def _array(root: Path, partition: str | None, repeat: int) -> tuple[float, str]:
     return elapsed, handles[0].job_id or ""
 
 
-def _default_partition() -> str | None:
-    out = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, check=False).stdout.split()
-    default = [p.rstrip("*") for p in out if p.endswith("*")]
-    return default[0] if default else None
-
-
 def run(repeats: int = 3) -> list[dict]:
-    reason = _cluster_answers()
+    reason = cluster_unavailable()
     if reason:
         return _skipped(reason)
     import runway_slurm.launcher  # noqa: F401  (import cost is not submission cost)
 
-    partition = _default_partition()
+    partition = default_partition()
     ours: list[float] = []
     theirs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        _cancel(_one_sbatch(root)[1])  # warm the client and the controller
+        cancel(held_sbatch(root)[1])  # warm the client and the controller
         for repeat in range(repeats):
-            seconds, job_id = _one_sbatch(root)
-            _cancel(job_id)
+            seconds, job_id = held_sbatch(root)
+            cancel(job_id)
             theirs.append(seconds)
             seconds, job_id = _array(root, partition, repeat)
-            _cancel(job_id)
+            cancel(job_id)
             ours.append(seconds)
     value, baseline = statistics.median(ours), statistics.median(theirs)
     note = f"median of {repeats}, jobs held and cancelled"

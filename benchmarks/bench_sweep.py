@@ -19,12 +19,14 @@ Run directly: ``python benchmarks/bench_sweep.py``.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run directly or by run.py
+from _slurm import cancel, cluster_unavailable, default_partition, held_sbatch  # noqa: E402
 
 POINTS_PER_AXIS = 10
 POINTS = POINTS_PER_AXIS**2
@@ -47,34 +49,14 @@ def _skipped(reason: str) -> list[dict]:
 
 def _why_not() -> str | None:
     """``None`` when a cluster takes jobs and a plugin submits SLURM arrays, else why not."""
-    if shutil.which("sbatch") is None:
-        return "no SLURM cluster (sbatch not on PATH; see scripts/slurm/start_slurm.sh)"
-    if subprocess.run(["scontrol", "ping"], capture_output=True, check=False).returncode != 0:
-        return "SLURM is installed but slurmctld does not answer (run scripts/slurm/start_slurm.sh)"
+    reason = cluster_unavailable()
+    if reason:
+        return reason
     from runway.plugins import get_plugins
 
     if "slurm" not in get_plugins().implementers("launch_array"):
         return "the slurm plugin does not implement launch_array (no job arrays for sweeps)"
     return None
-
-
-def _default_partition() -> str | None:
-    out = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, check=False).stdout.split()
-    default = [p.rstrip("*") for p in out if p.endswith("*")]
-    return default[0] if default else None
-
-
-def _cancel(job_id: str) -> None:
-    subprocess.run(["scancel", job_id.split("_")[0]], capture_output=True, check=False)
-
-
-def _one_sbatch(folder: Path) -> tuple[float, str]:
-    start = time.perf_counter()
-    out = subprocess.run(
-        ["sbatch", "--parsable", "--hold", "-o", str(folder / "wrap-%j.out"), "--wrap", "true"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    return time.perf_counter() - start, out.strip().split(";")[0]
 
 
 def _project(root: Path) -> Path:
@@ -117,19 +99,19 @@ def run(repeats: int = 3) -> list[dict]:
         return _skipped(reason)
     import runway_slurm.launcher  # noqa: F401  (import cost is not submission cost)
 
-    partition = _default_partition()
+    partition = default_partition()
     ours: list[float] = []
     theirs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        _cancel(_one_sbatch(root)[1])  # warm the client and the controller
-        _cancel(_sweep(_project(root / "warm"), partition)[1])  # and the config evaluator
+        cancel(held_sbatch(root)[1])  # warm the client and the controller
+        cancel(_sweep(_project(root / "warm"), partition)[1])  # and the config evaluator
         for repeat in range(repeats):
-            seconds, job_id = _one_sbatch(root)
-            _cancel(job_id)
+            seconds, job_id = held_sbatch(root)
+            cancel(job_id)
             theirs.append(seconds)
             seconds, job_id = _sweep(_project(root / f"p{repeat}"), partition)
-            _cancel(job_id)
+            cancel(job_id)
             ours.append(seconds)
     value, baseline = statistics.median(ours), statistics.median(theirs)
     return [

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from runway.cli.main import cli
+from runway.testing import TEMPLATE_PACKAGES
 
 GUIDES = Path(__file__).resolve().parents[2] / "docs" / "guides"
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)(?P<info>[^\n]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 TITLE = re.compile(r'title="(?P<path>[^"]+)"')
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics", "byoc_demo")
+
 
 
 def blocks(guide: Path) -> list[tuple[str, str | None, str]]:
@@ -36,29 +36,18 @@ def blocks(guide: Path) -> list[tuple[str, str | None, str]]:
     return found
 
 
-def _forget_project_code() -> None:
-    from runway.experiment.registry import forget_project_code
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_project_code(package)
+@pytest.fixture
+def runway_project_packages():
+    """The template's packages and the guide's own."""
+    return (*TEMPLATE_PACKAGES, "byoc_demo")
 
 
 @pytest.fixture
-def empty_folder(tmp_path, monkeypatch, runway_builtin_plugins):
+def empty_folder(tmp_path, monkeypatch, runway_builtin_plugins, runway_clean_process):
     folder = tmp_path / "guide"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    saved = list(sys.path)
-    _forget_project_code()
-    yield folder
-    sys.path[:] = saved
-    _forget_project_code()
+    return folder
 
 
 def run_guide(guide: Path, folder: Path) -> list[str]:

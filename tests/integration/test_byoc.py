@@ -4,7 +4,6 @@ Runway train, infer and evaluate through `runway run` by import path."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from runway.cli.main import cli
 from runway.experiment.store import ExperimentStore
 
 BYOC_ROOT = Path(__file__).resolve().parents[1] / "core" / "compat"  # holds byoc_pkg/
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
 
 pytestmark = pytest.mark.slow
 
@@ -55,43 +53,23 @@ meta + data + {
 """
 
 
-def _forget_project_code() -> None:
-    from runway.experiment.registry import forget_project_code
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_project_code(package)
-
-
 @pytest.fixture
-def make_project(tmp_path, monkeypatch, runway_builtin_plugins):
+def make_project(tmp_path, monkeypatch, runway_builtin_plugins, runway_project):
     """make_project(configs, template=False) -> root, the current folder."""
     monkeypatch.syspath_prepend(str(BYOC_ROOT))
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    saved_path = list(sys.path)
-    _forget_project_code()
 
     def make(configs: dict[str, str], *, template: bool = False) -> Path:
-        root = tmp_path / "proj"
         if template:
-            from runway.cli.init_cmd import create_project
-
-            create_project(root)
-        else:
-            (root / "configs" / "experiments").mkdir(parents=True)
-            (root / "runway.toml").write_text("", encoding="utf-8")
+            return runway_project(configs)
+        root = tmp_path / "proj"
+        (root / "configs" / "experiments").mkdir(parents=True)
+        (root / "runway.toml").write_text("", encoding="utf-8")
         for name, text in configs.items():
             (root / "configs" / "experiments" / f"{name}.jsonnet").write_text(text, encoding="utf-8")
         monkeypatch.chdir(root)
         return root
 
-    yield make
-    sys.path[:] = saved_path
-    _forget_project_code()
+    return make
 
 
 def invoke(*args: str):

@@ -13,10 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "wandb"))
 
 from run_file import history, offline_runs, run_record  # noqa: E402
 
-from runway.cli.init_cmd import create_project  # noqa: E402
 from runway.cli.main import cli  # noqa: E402
-
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
 
 TINY_CONFIG = """
 local example = import 'experiments/example.jsonnet';
@@ -29,32 +26,11 @@ example + {
 """
 
 
-def _forget_project_code() -> None:
-    from runway.experiment.registry import forget_project_code
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_project_code(package)
-
-
 @pytest.fixture
-def project(tmp_path, monkeypatch, runway_plugins):
-    root = tmp_path / "proj"
-    create_project(root)
-    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY_CONFIG, encoding="utf-8")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
+def project(runway_project, monkeypatch, runway_plugins):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("WANDB_MODE", "offline")
-    _forget_project_code()
-    saved_path = list(sys.path)
-    yield root
-    sys.path[:] = saved_path
-    _forget_project_code()
+    return runway_project({"tiny": TINY_CONFIG})
 
 
 def test_run_logs_training_and_evaluation_into_one_run_per_backend(project):

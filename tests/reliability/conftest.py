@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,31 +11,9 @@ from reliability_helpers import LightProject
 
 from runway.cli.main import cli
 
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
-
-
-def forget_project_code() -> None:
-    """Unimport every project's code and its registrations (tests switch projects)."""
-    from runway.experiment.registry import forget_project_code as forget_executors
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_executors(package)
-
-
 @pytest.fixture
-def clean_process(monkeypatch: pytest.MonkeyPatch, runway_builtin_plugins) -> Iterator[None]:
+def clean_process(runway_builtin_plugins, runway_clean_process) -> None:
     """Built-in plugins only, no project code imported, no inherited version."""
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    forget_project_code()
-    saved_path = list(sys.path)
-    yield
-    sys.path[:] = saved_path
-    forget_project_code()
 
 
 @pytest.fixture

@@ -178,11 +178,9 @@ example + {
 
 def make_digits_project(root: Path, *, epochs: int = 3) -> Path:
     """The ``runway init`` project plus ``configs/experiments/tiny.jsonnet``."""
-    from runway.cli.init_cmd import create_project
+    from runway.testing import make_project
 
-    create_project(root)
-    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY_DIGITS % {"epochs": epochs}, encoding="utf-8")
-    return root
+    return make_project(root, configs={"tiny": TINY_DIGITS % {"epochs": epochs}})
 
 
 # ------------------------------------------------------------------ subprocesses

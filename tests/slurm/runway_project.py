@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from runway.cli.init_cmd import create_project
-
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
 
 # sleeps in every training step, so that a test can signal the job mid-training
 SLOW_EXECUTOR = """
@@ -35,21 +29,3 @@ def small_opts(partition: str) -> list[str]:
         "+launcher.slurm.time=10",
     ]
 
-
-def forget_project_code() -> None:
-    """Drop the previous project's modules and registrations (same package names)."""
-    from runway.experiment.registry import forget_project_code as forget_executors
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_executors(package)
-
-
-def make_project(root: Path) -> Path:
-    create_project(root)
-    (root / "executors" / "slow.py").write_text(SLOW_EXECUTOR, encoding="utf-8")
-    return root

@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from runway_project import forget_project_code, make_project, small_opts
+from click.testing import Result
+from runway_project import SLOW_EXECUTOR, small_opts
 
-from runway.cli.main import cli
 from runway.experiment.store import ExperimentStore
 from runway.launch.records import read_job_records
 from runway.logging.csv_logger import read_metrics
@@ -25,27 +23,15 @@ LIMIT_S = 240
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runway_plugins) -> Iterator[Path]:
+def project(runway_project: Callable[..., Path], runway_plugins) -> Path:
     """A fresh `runway init` project as the working folder; SLURM jobs reach
     it because the node is this machine."""
-    root = make_project(tmp_path / "proj")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    forget_project_code()
-    saved_path = list(sys.path)
-    yield root
-    sys.path[:] = saved_path
-    forget_project_code()
+    return runway_project(files={"executors/slow.py": SLOW_EXECUTOR})
 
 
 @pytest.fixture
-def invoke() -> Callable[..., Result]:
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
+def invoke(runway_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return runway_cli
 
 
 def wait_until(predicate: Callable[[], object], what: str, limit_s: float = LIMIT_S) -> object:

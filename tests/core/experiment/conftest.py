@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from runway.cli.init_cmd import create_project
-from runway.cli.main import cli
-
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
 
 # the example, cut down: 300 samples, a narrow network, 2 epochs at a constant rate
 TINY_CONFIG = """
@@ -30,39 +25,13 @@ example + {
 """
 
 
-def _forget_project_code() -> None:
-    from runway.experiment.registry import forget_project_code
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_project_code(package)
-
-
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runway_builtin_plugins) -> Iterator[Path]:
+def project(runway_project: Callable[..., Path], runway_builtin_plugins) -> Path:
     """A fresh project (the init template plus configs/experiments/tiny.jsonnet), as cwd."""
-    root = tmp_path / "proj"
-    create_project(root)
-    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY_CONFIG, encoding="utf-8")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    _forget_project_code()
-    saved_path = list(sys.path)
-    yield root
-    sys.path[:] = saved_path
-    _forget_project_code()
+    return runway_project({"tiny": TINY_CONFIG})
 
 
 @pytest.fixture
-def invoke() -> Callable[..., Result]:
+def invoke(runway_cli: Callable[..., Result]) -> Callable[..., Result]:
     """``invoke("run", "tiny", ...)``: the CLI in-process; exceptions stay raised."""
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
+    return runway_cli

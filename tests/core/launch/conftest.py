@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from runway.cli.init_cmd import create_project
-from runway.cli.main import cli
 from runway.launch import preemption
-
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
 
 # the example, cut down: 200 samples, a narrow network, batches of 16
 TINY_CONFIG = """
@@ -61,41 +56,16 @@ class SigtermClassifier(DigitsClassifier):
 """
 
 
-def _forget_project_code() -> None:
-    from runway.experiment.registry import forget_project_code
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_project_code(package)
-
-
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    root = tmp_path / "proj"
-    create_project(root)
-    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY_CONFIG, encoding="utf-8")
-    (root / "executors" / "stopping.py").write_text(STOPPING_EXECUTOR, encoding="utf-8")
-    (root / "executors" / "sigterm.py").write_text(SIGTERM_EXECUTOR, encoding="utf-8")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    _forget_project_code()
-    saved_path = list(sys.path)
-    yield root
-    sys.path[:] = saved_path
-    _forget_project_code()
+def project(runway_project: Callable[..., Path]) -> Iterator[Path]:
+    yield runway_project(
+        {"tiny": TINY_CONFIG},
+        files={"executors/stopping.py": STOPPING_EXECUTOR, "executors/sigterm.py": SIGTERM_EXECUTOR},
+    )
     preemption.clear_stop_request()
     preemption.set_requeue_owner(None)
 
 
 @pytest.fixture
-def invoke() -> Callable[..., Result]:
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
+def invoke(runway_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return runway_cli

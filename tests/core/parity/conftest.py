@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from runway.cli.init_cmd import create_project
-from runway.cli.main import cli
-
-PROJECT_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
+from click.testing import Result
 
 # the example, cut down through --opts: 200 samples, a narrow network, 2 epochs at a constant rate
 TINY_OPTS = (
@@ -25,40 +19,16 @@ TINY_OPTS = (
 )
 
 
-def _forget_project_code() -> None:
-    from runway.experiment.registry import forget_project_code
-    from runway.pipeline.transform import forget_project_transforms
-
-    for name in list(sys.modules):
-        if name.split(".")[0] in PROJECT_PACKAGES:
-            del sys.modules[name]
-    for package in PROJECT_PACKAGES:
-        forget_project_transforms(package)
-        forget_project_code(package)
-
-
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runway_plugins) -> Iterator[Path]:
+def project(runway_project: Callable[..., Path], runway_plugins, runway_cli: Callable[..., Result]) -> Path:
     """A fresh project made by `runway init`, with configs/experiments/tiny.jsonnet = example + TINY_OPTS."""
-    root = tmp_path / "proj"
-    create_project(root)
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    _forget_project_code()
-    saved_path = list(sys.path)
-    result = CliRunner().invoke(cli, ["experiment", "tiny", "--from", "example", "--opts", *TINY_OPTS], catch_exceptions=False)
+    root = runway_project()
+    result = runway_cli("experiment", "tiny", "--from", "example", "--opts", *TINY_OPTS)
     assert result.exit_code == 0, result.output
-    yield root
-    sys.path[:] = saved_path
-    _forget_project_code()
+    return root
 
 
 @pytest.fixture
-def invoke() -> Callable[..., Result]:
+def invoke(runway_cli: Callable[..., Result]) -> Callable[..., Result]:
     """``invoke("run", "tiny", ...)``: the CLI in-process; exceptions stay raised."""
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
+    return runway_cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runway.cli.init_cmd import create_project
+import runway.testing
 
 # the example cut down to seconds: 300 samples, a narrow network, one epoch
 TINY = """
@@ -24,6 +24,4 @@ example + {
 
 def make_project(root: Path) -> Path:
     """Create the project in ``root`` with configs/experiments/tiny.jsonnet; returns ``root``."""
-    create_project(root)
-    (root / "configs" / "experiments" / "tiny.jsonnet").write_text(TINY, encoding="utf-8")
-    return root
+    return runway.testing.make_project(root, configs={"tiny": TINY})

@@ -230,9 +230,11 @@ def job_status(record: dict) -> dict | None:
         ``job_id``, ``submitted``, ``argv``, ``command``, ``folder`` and the
         launcher's own keys.
     :returns: a dict with at least ``state`` (the launcher's word for it,
-        e.g. ``PENDING``, ``RUNNING``, ``COMPLETED``, ``FAILED``) and, when
-        the job failed, ``stderr_tail``; or ``None`` when
-        ``record["launcher"]`` is not this plugin's.
+        e.g. ``PENDING``, ``RUNNING``, ``COMPLETED``, ``FAILED``), optionally
+        ``final`` (``True`` once the job will not run again) and ``failed``
+        (``True`` when it ended in failure), and, when the job failed,
+        ``stderr_tail``; or ``None`` when ``record["launcher"]`` is not this
+        plugin's.
 
     How: first non-``None`` result wins.
     """

@@ -9,16 +9,81 @@
     ``register_plugin(obj, name="mine")`` registers an inline plugin (a class
     instance or module with ``@runway.hookimpl`` methods) on the test's plugin
     manager and unregisters it afterwards.
+``runway_project_packages``
+    the top-level packages of the project code under test (the ``runway init``
+    template's by default); override it in a conftest to add your own.
+``runway_clean_process``
+    a process without the project's code around the test: those packages are
+    unimported and their registered transforms, executors and metrics
+    forgotten before and after it, ``sys.path`` is restored afterwards and
+    ``RUNWAY_EXPERIMENT_VERSION`` is unset.
+``runway_project``
+    ``runway_project(configs={"tiny": TEXT}, files={"executors/mine.py": CODE})``
+    creates a project from the ``runway init`` template under ``tmp_path``,
+    writes ``configs/experiments/<name>.jsonnet`` and the extra files, makes it
+    the current folder and returns its root; the project's code is forgotten
+    afterwards (it uses ``runway_clean_process``).
+``runway_cli``
+    ``runway_cli("train", "tiny", "--opts", ...)`` runs the ``runway`` CLI
+    in-process with click's ``CliRunner`` and returns its ``Result``;
+    exceptions other than exits stay raised, so a failing test shows them.
+
+:func:`make_project` and :func:`forget_project_code` are the same steps as
+plain functions, for helpers that build projects outside a fixture.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 from runway.plugins.manager import Plugins, PluginInfo, make_plugin_manager, set_plugins
+
+#: The top-level packages of a project made by ``runway init``.
+TEMPLATE_PACKAGES = ("data_processing", "executors", "modeling", "metrics")
+
+
+def forget_project_code(packages: Iterable[str] = TEMPLATE_PACKAGES) -> None:
+    """Unimport ``packages`` and forget the transforms, executors and metrics they registered.
+
+    Tests that create one project after another reuse the same package names;
+    without this the second project would run the first one's modules.
+    """
+    from runway.experiment.registry import forget_project_code as forget_executors_and_metrics
+    from runway.pipeline.transform import forget_project_transforms
+
+    packages = tuple(packages)
+    for name in list(sys.modules):
+        if name.split(".")[0] in packages:
+            del sys.modules[name]
+    for package in packages:
+        forget_project_transforms(package)
+        forget_executors_and_metrics(package)
+
+
+def make_project(
+    root: Path, *, configs: Mapping[str, str] | None = None, files: Mapping[str, str] | None = None
+) -> Path:
+    """Create a project from the ``runway init`` template in ``root``; returns ``root``.
+
+    ``configs`` maps experiment names to jsonnet written to
+    ``configs/experiments/<name>.jsonnet``; ``files`` maps paths relative to
+    ``root`` to text written there (e.g. an extra executor module).
+    """
+    from runway.cli.init_cmd import create_project
+
+    create_project(root)
+    for name, text in (configs or {}).items():
+        (root / "configs" / "experiments" / f"{name}.jsonnet").write_text(text, encoding="utf-8")
+    for relative, text in (files or {}).items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return root
 
 
 def _install(plugins: Plugins) -> Iterator[Plugins]:
@@ -60,3 +125,44 @@ def register_plugin(request: pytest.FixtureRequest) -> Iterator[Callable[..., An
         plugins.pm.unregister(name=name)
         plugins.info.pop(name, None)
     plugins.reset_caches()
+
+
+@pytest.fixture
+def runway_project_packages() -> tuple[str, ...]:
+    return TEMPLATE_PACKAGES
+
+
+@pytest.fixture
+def runway_clean_process(monkeypatch: pytest.MonkeyPatch, runway_project_packages: tuple[str, ...]) -> Iterator[None]:
+    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
+    forget_project_code(runway_project_packages)
+    saved_path = list(sys.path)
+    yield
+    sys.path[:] = saved_path
+    forget_project_code(runway_project_packages)
+
+
+@pytest.fixture
+def runway_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runway_clean_process: None) -> Callable[..., Path]:
+    def make(
+        configs: Mapping[str, str] | None = None, *, files: Mapping[str, str] | None = None, name: str = "proj"
+    ) -> Path:
+        root = make_project(tmp_path / name, configs=configs, files=files)
+        monkeypatch.chdir(root)
+        return root
+
+    return make
+
+
+@pytest.fixture
+def runway_cli() -> Callable[..., Any]:
+    from click.testing import CliRunner
+
+    from runway.cli.main import cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke

@@ -210,24 +210,16 @@ def logger_finish_run(run: "Run", status: str) -> None:
 
 @hookimpl
 def validate_config(config: dict) -> list[str] | None:
-    from runway.errors import did_you_mean
+    from runway.logging.plugin_settings import plugin_settings_problems
 
-    section = ((config or {}).get("plugins") or {}).get(PLUGIN)
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        return [f"plugins.{PLUGIN}: expected an object with {', '.join(SETTINGS)}"]
-    problems = []
-    for key, value in section.items():
-        expected = SETTINGS.get(key)
-        if expected is None:
-            problems.append(
-                f"plugins.{PLUGIN}.{key}: unknown setting.{did_you_mean(key, SETTINGS)}"
-                f" Settings: {', '.join(SETTINGS)}"
-            )
-        elif not isinstance(value, expected) or isinstance(value, bool):
-            kind = "a number" if expected == (int, float) else expected.__name__
-            problems.append(f"plugins.{PLUGIN}.{key}: expected {kind}, got {value!r}")
-        elif key in ("timeout", "retries") and value < 0:
-            problems.append(f"plugins.{PLUGIN}.{key}: must not be negative, got {value!r}")
-    return problems
+    return plugin_settings_problems(config, PLUGIN, SETTINGS, _setting_problem)
+
+
+def _setting_problem(key: str, value: Any) -> str | None:
+    expected = SETTINGS[key]
+    if not isinstance(value, expected) or isinstance(value, bool):
+        kind = "a number" if expected == (int, float) else expected.__name__
+        return f"plugins.{PLUGIN}.{key}: expected {kind}, got {value!r}"
+    if key in ("timeout", "retries") and value < 0:
+        return f"plugins.{PLUGIN}.{key}: must not be negative, got {value!r}"
+    return None

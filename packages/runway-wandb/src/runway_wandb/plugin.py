@@ -188,25 +188,17 @@ def logger_finish_run(run: "Run", status: str) -> None:
 
 @hookimpl
 def validate_config(config: dict) -> list[str] | None:
-    from runway.errors import did_you_mean
+    from runway.logging.plugin_settings import plugin_settings_problems
 
-    section = ((config or {}).get("plugins") or {}).get(PLUGIN)
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        return [f"plugins.{PLUGIN}: expected an object with {', '.join(SETTINGS)}"]
-    problems = []
-    for key, value in section.items():
-        expected = SETTINGS.get(key)
-        if expected is None:
-            problems.append(
-                f"plugins.{PLUGIN}.{key}: unknown setting.{did_you_mean(key, SETTINGS)}"
-                f" Settings: {', '.join(SETTINGS)}"
-            )
-        elif value is not None and not isinstance(value, expected):
-            problems.append(f"plugins.{PLUGIN}.{key}: expected {expected.__name__}, got {value!r}")
-        elif key == "mode" and value not in MODES:
-            problems.append(f"plugins.{PLUGIN}.mode: expected one of {', '.join(MODES)}, got {value!r}")
-        elif key == "tags" and not all(isinstance(t, str) for t in value):
-            problems.append(f"plugins.{PLUGIN}.tags: expected a list of strings, got {value!r}")
-    return problems
+    return plugin_settings_problems(config, PLUGIN, SETTINGS, _setting_problem)
+
+
+def _setting_problem(key: str, value: Any) -> str | None:
+    expected = SETTINGS[key]
+    if value is not None and not isinstance(value, expected):
+        return f"plugins.{PLUGIN}.{key}: expected {expected.__name__}, got {value!r}"
+    if key == "mode" and value not in MODES:
+        return f"plugins.{PLUGIN}.mode: expected one of {', '.join(MODES)}, got {value!r}"
+    if key == "tags" and not all(isinstance(t, str) for t in value):
+        return f"plugins.{PLUGIN}.tags: expected a list of strings, got {value!r}"
+    return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -305,6 +306,58 @@ def experiment(name: str, from_: str | None, config_file: Path | None, opts: tup
 # --------------------------------------------------------------------------- train
 
 
+@dataclass(frozen=True)
+class _JobContext:
+    """What ``train`` and ``run`` work with inside their job: the version and the resolved options."""
+
+    source: Source
+    plugins: Any
+    version: Any
+    logger_names: list[str]
+    tags: dict[str, str]
+    resume: bool
+    dummy: bool
+
+
+def _launch_or_work(
+    command: str,
+    work: Callable[[_JobContext], Any],
+    *,
+    name: str | None,
+    from_: str | None,
+    config_file: Path | None,
+    opts: tuple[str, ...],
+    version: int | None,
+    launcher: str,
+    loggers: tuple[str, ...],
+    tags: tuple[str, ...],
+    dummy: bool,
+    wait: bool,
+    dry_run: bool,
+    resume: bool,
+) -> Any:
+    """Launch ``command`` as a job on ``launcher``; inside that job (the launcher re-runs the
+    command with the version to work in) call ``work`` instead."""
+    from runway.logging.loggers import check_logger_names, resolve_logger_names
+
+    source = _resolve_source(name, from_, config_file, opts, dummy=dummy)
+    _load_project_code(source.project)
+    plugins = _plugins()
+    tag_list, tag_map = _tags(tags, source.config)
+    current = _in_job_version(source.name, source.project, version)
+    if current is None:
+        if resume and version is None:
+            from runway.experiment.store import ExperimentStore
+
+            version = ExperimentStore.for_project(source.project).get(source.name).number
+        check_logger_names(resolve_logger_names(loggers, source.config), plugins)
+        extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
+        return _launch(command, source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
+                       tags=tag_list, wait=wait, dry_run=dry_run)
+    names = resolve_logger_names(loggers, source.config)
+    return work(_JobContext(source, plugins, current, names, tag_map, resume=resume, dummy=dummy))
+
+
 def _job_options(func: F) -> F:
     func = click.option("--dry-run", "dry_run", is_flag=True, help="Show what the launcher would run or submit (slurm: the sbatch script); run nothing.")(func)
     func = click.option("--wait", is_flag=True, help="Follow a submitted job to its end; the exit code is its result (local jobs always run to the end).")(func)
@@ -319,52 +372,33 @@ def _job_options(func: F) -> F:
     return func
 
 
-@click.command("train")
-@click.argument("name", required=False)
-@_job_options
-@click.option("--resume", is_flag=True, help="Continue from the version's last.ckpt (with --version N; default the latest).")
-@_exit_on_run_failure
-def train(
-    name: str | None,
-    from_: str | None,
-    config_file: Path | None,
-    opts: tuple[str, ...],
-    version: int | None,
-    launcher: str,
-    loggers: tuple[str, ...],
-    tags: tuple[str, ...],
-    dummy: bool,
-    wait: bool,
-    dry_run: bool,
-    resume: bool,
-) -> Any:
-    """Prepare the data and train experiment NAME into a new version."""
+def _job_command(command: str, work: Callable[[_JobContext], Any], *, help_text: str, resume_help: str) -> click.Command:
+    """``runway train`` and ``runway run``: the same options, launched the same way; ``work`` is
+    what the command does inside its job."""
+
+    @click.command(command, help=help_text)
+    @click.argument("name", required=False)
+    @_job_options
+    @click.option("--resume", is_flag=True, help=resume_help)
+    @_exit_on_run_failure
+    def job_command(**options: Any) -> Any:
+        return _launch_or_work(command, work, **options)
+
+    return job_command
+
+
+def _train_in_job(job: _JobContext) -> dict[str, Any]:
     from runway.experiment.jobs import run_job
     from runway.experiment.preparation import is_rank_zero
-    from runway.experiment.store import ExperimentStore
     from runway.experiment.training import train_version
-    from runway.logging.loggers import check_logger_names, resolve_logger_names
 
-    source = _resolve_source(name, from_, config_file, opts, dummy=dummy)
-    _load_project_code(source.project)
-    plugins = _plugins()
-    tag_list, tag_map = _tags(tags, source.config)
-    current = _in_job_version(source.name, source.project, version)
-    if current is None:
-        if resume and version is None:
-            version = ExperimentStore.for_project(source.project).get(source.name).number
-        check_logger_names(resolve_logger_names(loggers, source.config), plugins)
-        extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
-        return _launch("train", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
-                       tags=tag_list, wait=wait, dry_run=dry_run)
-
-    names = resolve_logger_names(loggers, source.config)
+    current, source = job.version, job.source
     result = run_job(
         current,
         "train",
         lambda: train_version(
-            current, source.config, source.project, plugins,
-            logger_names=names, tags=tag_map, resume=resume, dummy=dummy,
+            current, source.config, source.project, job.plugins,
+            logger_names=job.logger_names, tags=job.tags, resume=job.resume, dummy=job.dummy,
         ),
         record=is_rank_zero(),
     )
@@ -372,6 +406,14 @@ def train(
         score = f" ({result.monitor}={result.best_score:.4f})" if result.best_score is not None else ""
         click.echo(f"{current.label}: trained; best checkpoint {result.best_checkpoint}{score}")
     return {"version": current.number, "best_checkpoint": result.best_checkpoint, "best_score": result.best_score}
+
+
+train = _job_command(
+    "train",
+    _train_in_job,
+    help_text="Prepare the data and train experiment NAME into a new version.",
+    resume_help="Continue from the version's last.ckpt (with --version N; default the latest).",
+)
 
 
 # --------------------------------------------------------------------------- infer / eval
@@ -470,56 +512,22 @@ def eval_(name: str, suffix: str, version: int | None, opts: tuple[str, ...], lo
 # --------------------------------------------------------------------------- run
 
 
-@click.command("run")
-@click.argument("name", required=False)
-@_job_options
-@click.option("--resume", is_flag=True, help="Continue training from the version's last.ckpt (with --version N; default the latest).")
-@_exit_on_run_failure
-def run(
-    name: str | None,
-    from_: str | None,
-    config_file: Path | None,
-    opts: tuple[str, ...],
-    version: int | None,
-    launcher: str,
-    loggers: tuple[str, ...],
-    tags: tuple[str, ...],
-    dummy: bool,
-    wait: bool,
-    dry_run: bool,
-    resume: bool,
-) -> Any:
-    """Train NAME, predict its test data (suffix from test.suffix, default "test") and evaluate."""
+def _run_in_job(job: _JobContext) -> dict[str, Any]:
     from runway.experiment.evaluation import evaluate_version
     from runway.experiment.inference import infer_version
     from runway.experiment.jobs import run_job
     from runway.experiment.preparation import is_rank_zero
     from runway.experiment.training import train_version
-    from runway.logging.loggers import check_logger_names, resolve_logger_names
 
-    source = _resolve_source(name, from_, config_file, opts, dummy=dummy)
-    _load_project_code(source.project)
-    plugins = _plugins()
-    tag_list, tag_map = _tags(tags, source.config)
-    current = _in_job_version(source.name, source.project, version)
-    if current is None:
-        if resume and version is None:
-            from runway.experiment.store import ExperimentStore
-
-            version = ExperimentStore.for_project(source.project).get(source.name).number
-        check_logger_names(resolve_logger_names(loggers, source.config), plugins)
-        extra = _common_job_args(loggers, tags, dummy) + (["--resume"] if resume else [])
-        return _launch("run", source, plugins=plugins, launcher=launcher, version_number=version, extra_args=extra,
-                       tags=tag_list, wait=wait, dry_run=dry_run)
-
-    names = resolve_logger_names(loggers, source.config)
+    current, source, plugins = job.version, job.source, job.plugins
+    names, tag_map, dummy = job.logger_names, job.tags, job.dummy
     suffix = str((source.config.get("test") or {}).get("suffix", "test"))
     _check_suffix(suffix)
     rank_zero = is_rank_zero()
 
     def work() -> dict[str, Any]:
         result = train_version(
-            current, source.config, source.project, plugins, logger_names=names, tags=tag_map, resume=resume, dummy=dummy
+            current, source.config, source.project, plugins, logger_names=names, tags=tag_map, resume=job.resume, dummy=dummy
         )
         if not rank_zero:
             return {}
@@ -532,6 +540,14 @@ def run(
     if rank_zero:
         _echo_metrics(current.label, suffix, outcome["metrics"])
     return outcome
+
+
+run = _job_command(
+    "run",
+    _run_in_job,
+    help_text='Train NAME, predict its test data (suffix from test.suffix, default "test") and evaluate.',
+    resume_help="Continue training from the version's last.ckpt (with --version N; default the latest).",
+)
 
 
 # --------------------------------------------------------------------------- list / show

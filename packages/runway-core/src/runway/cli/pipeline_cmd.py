@@ -28,6 +28,16 @@ _dummy_option = click.option(
 )
 
 
+def _pipeline_run_options(func: Any) -> Any:
+    """NAME, --config, --opts, --node, --regenerate and --dummy: what a pipeline run is given
+    (``prepare`` runs it, ``pipeline explain`` says what that run would do)."""
+    for decorate in reversed(
+        (click.argument("name", required=False), config_option, opts_option, _node_option, _regenerate_option, _dummy_option)
+    ):
+        func = decorate(func)
+    return func
+
+
 def _human(size: float) -> str:
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if size < 1000 or unit == "TB":
@@ -49,12 +59,7 @@ def _load(name: str | None, config_file: Path | None, opts: tuple[str, ...], dum
 
 
 @click.command("prepare")
-@click.argument("name", required=False)
-@config_option
-@opts_option
-@_node_option
-@_regenerate_option
-@_dummy_option
+@_pipeline_run_options
 def prepare(
     name: str | None,
     config_file: Path | None,
@@ -123,12 +128,7 @@ def show(name: str | None, config_file: Path | None, opts: tuple[str, ...], fmt:
 
 
 @pipeline.command("explain")
-@click.argument("name", required=False)
-@config_option
-@opts_option
-@_node_option
-@_regenerate_option
-@_dummy_option
+@_pipeline_run_options
 def explain(
     name: str | None,
     config_file: Path | None,

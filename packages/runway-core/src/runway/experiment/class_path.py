@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import ConfigError, ExperimentError
-from runway.experiment.lightning_noise import quiet_lightning
 from runway.hookspecs import hookimpl
 
 EXECUTOR = "executor"
@@ -473,15 +472,9 @@ def train_class_path(
     dummy: bool = False,
 ) -> Any:
     """Fit the ``executor.class_path`` module into ``version`` (see the module docstring)."""
-    import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
     from runway.experiment.data import TRAIN_SPLITS
     from runway.experiment.preparation import is_rank_zero, seed_everything
-    from runway.experiment.training import BEST_CHECKPOINT, LAST_CHECKPOINT, TrainResult, trainer_kwargs
-    from runway.logging.lightning import RunwayLightningLogger
-    from runway.logging.loggers import LoggerSet
-    from runway.logging.run import Run
+    from runway.experiment.training import LAST_CHECKPOINT, fit_into_version
 
     spec = class_spec(config, EXECUTOR)
     assert spec is not None, "train_class_path needs executor.class_path"
@@ -500,48 +493,10 @@ def train_class_path(
     train = config.get("train") or {}
     monitor = train.get("monitor")
     mode = train.get("monitor_mode") or ("min" if str(monitor).endswith("loss") else "max")
-    checkpoint = ModelCheckpoint(
-        dirpath=str(version.checkpoints_dir),
-        filename=BEST_CHECKPOINT,
-        monitor=monitor,
-        mode=mode,
-        save_top_k=1,
-        save_last=True,
-        auto_insert_metric_name=False,
-        enable_version_counter=False,
-    )
-    run = Run(
-        experiment=version.name,
-        version=version.number,
-        version_dir=version.path,
-        config=version.config,
-        tags=tags or {},
-        job_type="train",
-    )
-    loggers = LoggerSet(logger_names, run, plugins) if rank_zero else None
-    kwargs = trainer_kwargs(config, version)
-    kwargs.setdefault("logger", RunwayLightningLogger(loggers) if loggers is not None else False)
-    kwargs["callbacks"] = [checkpoint, *kwargs.get("callbacks", [])]
-    if loggers is not None:
-        loggers.start()
-    status = "failed"
-    try:
-        quiet_lightning()
-        trainer = pl.Trainer(**kwargs)
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
-        status = "completed"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        if loggers is not None:
-            loggers.finish(status)
-    score = checkpoint.best_model_score
-    return TrainResult(
-        best_checkpoint=checkpoint.best_model_path or None,
-        best_score=float(score) if score is not None else None,
-        monitor=str(monitor) if monitor else "latest epoch",
-        metrics={k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1},
+    return fit_into_version(
+        version, config, plugins, module, datamodule=datamodule,
+        monitor=monitor, mode=mode, result_monitor=str(monitor) if monitor else "latest epoch",
+        logger_names=logger_names, tags=tags, resume=resume,
     )
 
 
@@ -573,11 +528,8 @@ def infer_class_path(
     """
     import lightning.pytorch as pl
 
-    from runway.config import redact
-    from runway.experiment.inference import RECORDS_FILE, SUMMARY_FILE, sha256_of
+    from runway.experiment.inference import predict_trainer, write_test_dir
     from runway.experiment.preparation import seed_everything
-    from runway.experiment.records import write_json_atomic, write_records
-    from runway.experiment.status import now_iso
     from runway.experiment.training import find_checkpoint
 
     spec = class_spec(config, EXECUTOR)
@@ -588,19 +540,8 @@ def infer_class_path(
     datamodule, keys = datamodule_for(config, project, plugins, [split], dummy=dummy)
     module = restore_module(spec, ckpt_path)
     collector = _record_collector_class()()
-    trainer_paras = (config.get("train") or {}).get("trainer_paras") or {}
     out_dir = version.test_dir(suffix)
-    quiet_lightning()
-    trainer = pl.Trainer(
-        accelerator=trainer_paras.get("accelerator", "auto"),
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=str(out_dir),
-        callbacks=[collector],
-    )
+    trainer = predict_trainer(config, out_dir, callbacks=[collector])
     test_metrics: dict[str, float] = {}
     use_predict = _defines(module, "predict_step", pl.LightningModule) or not _defines(module, "test_step", pl.LightningModule)
     if not use_predict:
@@ -617,21 +558,8 @@ def infer_class_path(
         trainer.predict(module, dataloaders=datamodule.test_dataloader(), return_predictions=False)
         step = "predict_step"
     lines = [{"index": index, **record} for index, record in enumerate(collector.records)]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out_dir / "config.json", redact(config))
-    write_records(out_dir / RECORDS_FILE, lines)
-    summary = {
-        "experiment": version.name,
-        "version": version.number,
-        "suffix": suffix,
-        "split": split,
-        "count": len(lines),
-        "records_from": step,
-        "checkpoint": {"which": checkpoint, "path": str(ckpt_path), "sha256": sha256_of(ckpt_path)},
-        "data": keys,
-        "created": now_iso(),
-    }
+    extra: dict[str, Any] = {"records_from": step}
     if test_metrics:
-        summary["test_metrics"] = test_metrics
-    write_json_atomic(out_dir / SUMMARY_FILE, summary)
+        extra["test_metrics"] = test_metrics
+    write_test_dir(out_dir, version, suffix, config, lines, split=split, checkpoint=checkpoint, ckpt_path=ckpt_path, data=keys, **extra)
     return out_dir

@@ -69,9 +69,6 @@ def infer_version(
         return class_path.infer_class_path(
             version, suffix, config, project, plugins, checkpoint=checkpoint, dummy=dummy
         )
-    import lightning.pytorch as pl
-
-    from runway.config import redact
     from runway.experiment.executor import ExecutorContext
 
     ckpt_path = find_checkpoint(version, checkpoint)  # before any work: a missing one is bad input
@@ -91,10 +88,21 @@ def infer_version(
     )
     executor = build_executor(config, context, plugins)
     load_weights(executor, ckpt_path)
-    trainer_paras = (config.get("train") or {}).get("trainer_paras") or {}
     out_dir = version.test_dir(suffix)
+    trainer = predict_trainer(config, out_dir)
+    batches = trainer.predict(executor, dataloaders=executor.predict_dataloader()) or []
+    records = [{"index": index, **record} for index, record in enumerate(r for batch in batches for r in batch)]
+    write_test_dir(out_dir, version, suffix, config, records, split=split, checkpoint=checkpoint, ckpt_path=ckpt_path, data=keys)
+    return out_dir
+
+
+def predict_trainer(config: dict[str, Any], out_dir: Path, callbacks: list[Any] | None = None) -> Any:
+    """A quiet single-device Lightning ``Trainer`` for prediction: no logger, no checkpoints."""
+    import lightning.pytorch as pl
+
+    trainer_paras = (config.get("train") or {}).get("trainer_paras") or {}
     quiet_lightning()
-    trainer = pl.Trainer(
+    return pl.Trainer(
         accelerator=trainer_paras.get("accelerator", "auto"),
         devices=1,
         logger=False,
@@ -102,10 +110,27 @@ def infer_version(
         enable_progress_bar=False,
         enable_model_summary=False,
         default_root_dir=str(out_dir),
+        callbacks=callbacks,
     )
-    batches = trainer.predict(executor, dataloaders=executor.predict_dataloader()) or []
-    records = [{"index": index, **record} for index, record in enumerate(r for batch in batches for r in batch)]
-    index = len(records)
+
+
+def write_test_dir(
+    out_dir: Path,
+    version: Version,
+    suffix: str,
+    config: dict[str, Any],
+    records: list[dict[str, Any]],
+    *,
+    split: str,
+    checkpoint: str,
+    ckpt_path: Path,
+    data: Any,
+    **summary: Any,
+) -> None:
+    """Write ``test-<suffix>/``: the redacted config, the records and ``summary.json``
+    (``summary`` adds fields to it)."""
+    from runway.config import redact
+
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "config.json", redact(config))
     write_records(out_dir / RECORDS_FILE, records)
@@ -116,10 +141,10 @@ def infer_version(
             "version": version.number,
             "suffix": suffix,
             "split": split,
-            "count": index,
+            "count": len(records),
             "checkpoint": {"which": checkpoint, "path": str(ckpt_path), "sha256": sha256_of(ckpt_path)},
-            "data": keys,
+            "data": data,
             "created": now_iso(),
+            **summary,
         },
     )
-    return out_dir

@@ -91,14 +91,8 @@ def train_version(
         return class_path.train_class_path(
             version, config, project, plugins, logger_names=logger_names, tags=tags, resume=resume, dummy=dummy
         )
-    import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
     from runway.experiment.executor import ExecutorContext
     from runway.experiment.validation_records import validation_callbacks
-    from runway.logging.lightning import RunwayLightningLogger
-    from runway.logging.loggers import LoggerSet
-    from runway.logging.run import Run
 
     seed_everything(config)
     rank_zero = is_rank_zero()
@@ -122,8 +116,41 @@ def train_version(
         stage="fit",
     )
     executor = build_executor(config, context, plugins)
-    train = config.get("train") or {}
-    monitor, mode = monitored_metric(train, "validation" in data)
+    monitor, mode = monitored_metric(config.get("train") or {}, "validation" in data)
+    return fit_into_version(
+        version, config, plugins, executor,
+        monitor=monitor, mode=mode, result_monitor=monitor, logger_names=logger_names, tags=tags, resume=resume,
+        callbacks=validation_callbacks(config, version.train_dir),
+    )
+
+
+def fit_into_version(
+    version: Version,
+    config: dict[str, Any],
+    plugins: Any,
+    module: Any,
+    *,
+    monitor: str | None,
+    mode: str,
+    result_monitor: str,
+    logger_names: list[str],
+    tags: dict[str, str] | None,
+    resume: bool,
+    callbacks: list[Any] | None = None,
+    datamodule: Any = None,
+) -> TrainResult:
+    """Fit ``module`` into ``version``: best/last checkpoints on ``monitor``, the
+    version's loggers (rank zero only) told how the fit ended, resuming from
+    ``last.ckpt`` when ``resume``. ``callbacks`` join the checkpoint callback
+    ahead of ``train.trainer_paras.callbacks``."""
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from runway.logging.lightning import RunwayLightningLogger
+    from runway.logging.loggers import LoggerSet
+    from runway.logging.run import Run
+
+    last = version.checkpoints_dir / f"{LAST_CHECKPOINT}.ckpt"
     checkpoint = ModelCheckpoint(
         dirpath=str(version.checkpoints_dir),
         filename=BEST_CHECKPOINT,
@@ -142,10 +169,10 @@ def train_version(
         tags=tags or {},
         job_type="train",
     )
-    loggers = LoggerSet(logger_names, run, plugins) if rank_zero else None
+    loggers = LoggerSet(logger_names, run, plugins) if is_rank_zero() else None
     kwargs = trainer_kwargs(config, version)
     kwargs.setdefault("logger", RunwayLightningLogger(loggers) if loggers is not None else False)
-    kwargs["callbacks"] = [checkpoint, *validation_callbacks(config, version.train_dir), *kwargs.get("callbacks", [])]
+    kwargs["callbacks"] = [checkpoint, *(callbacks or []), *kwargs.get("callbacks", [])]
     if loggers is not None:
         loggers.start()
         for record in ("config.json", "provenance.json"):
@@ -155,7 +182,7 @@ def train_version(
     try:
         quiet_lightning()
         trainer = pl.Trainer(**kwargs)
-        trainer.fit(executor, ckpt_path=str(last) if resume else None)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
         status = "completed"
     except BaseException as exc:  # a preemption or Ctrl-C interrupts; an Exception fails
         status = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -167,7 +194,7 @@ def train_version(
     return TrainResult(
         best_checkpoint=checkpoint.best_model_path or None,
         best_score=float(score) if score is not None else None,
-        monitor=monitor,
+        monitor=result_monitor,
         metrics={k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1},
     )
 
