@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SECTIONS = ("data_pipeline", "executor", "datamodule", "train", "test")
+SECTIONS = ("data_pipeline", "executor", "train", "test", "eval")
 BUDGET_SECONDS = 0.010
 # go-jsonnet is ~20x faster than the C++ binding on this config; a ratio above
 # this means the evaluation path regressed (or fell back to a slow one).

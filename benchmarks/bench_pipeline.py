@@ -133,8 +133,14 @@ def _measure(fn: Any, baseline: Any) -> tuple[float, float]:
     return statistics.median(measured), statistics.median(base)
 
 
-def _row(name: str, value: float, baseline: float) -> dict[str, Any]:
-    return {"name": name, "value": value, "baseline": baseline, "ratio": value / baseline, "limit": LIMIT_S}
+def _rows(name: str, value: float, baseline: float) -> list[dict[str, Any]]:
+    """Against the fixed budget (the limit), and against graphlib's sort (for scale)."""
+    return [
+        {"name": f"{name} vs {LIMIT_S * 1000:.0f} ms budget", "value": value, "baseline": LIMIT_S,
+         "ratio": value / LIMIT_S, "limit": 1.0, "note": "baseline is the fixed budget, not a measurement"},
+        {"name": f"{name} vs a bare graphlib sort", "value": value, "baseline": baseline,
+         "ratio": value / baseline, "limit": None},
+    ]
 
 
 def run() -> list[dict[str, Any]]:
@@ -148,7 +154,7 @@ def run() -> list[dict[str, Any]]:
         root = Path(tmp)
         store = CacheStore(root / "cache", format_registry(plugins))
         value, base = _measure(lambda: _plan_and_explain(config, plugins, store, root), lambda: _topological_sort(config))
-        rows.append(_row(f"pipeline plan+explain, {NODES} nodes, empty cache", value, base))
+        rows += _rows(f"plan+explain {NODES} nodes, empty cache", value, base)
 
         _record_previous_entries(config, plugins, store, root)
         changed = copy.deepcopy(config)
@@ -158,11 +164,10 @@ def run() -> list[dict[str, Any]]:
         lines = _plan_and_explain(changed, plugins, store, root)
         assert all(line.startswith("RUN") for line in lines), "every node should rerun after the change"
         value, base = _measure(lambda: _plan_and_explain(changed, plugins, store, root), lambda: _topological_sort(changed))
-        rows.append(_row(f"pipeline plan+explain, {NODES} nodes, after an upstream change", value, base))
+        rows += _rows(f"plan+explain {NODES} nodes, all changed", value, base)
     return rows
 
 
 if __name__ == "__main__":
     for row in run():
-        print(f"{row['name']}: {row['value'] * 1000:.1f} ms (baseline {row['baseline'] * 1000:.2f} ms, "
-              f"x{row['ratio']:.0f}, limit {row['limit'] * 1000:.0f} ms)")
+        print(f"{row['name']}: {row['value'] * 1000:.1f} ms (baseline {row['baseline'] * 1000:.2f} ms, x{row['ratio']:.2f})")

@@ -82,6 +82,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _per_sample(values: Any) -> Any:
+    """A 1-D tensor as a list of numbers in one call (indexing it per sample is slow)."""
+    if isinstance(values, torch.Tensor) and values.dim() == 1:
+        return values.detach().cpu().tolist()
+    return values
+
+
 def _describe(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         if value.numel() <= INPUT_VALUES_SHOWN:
@@ -180,6 +187,7 @@ class Executor(pl.LightningModule):
         if predictions is None:
             raise ValueError(f"{type(self).__name__}.step() returned no 'predictions' to record")
         inputs = self.describe_inputs(batch)
+        predictions, targets = _per_sample(predictions), _per_sample(targets)
         records = []
         for i in range(len(predictions)):
             record: dict[str, Any] = {"prediction": _plain(predictions[i])}

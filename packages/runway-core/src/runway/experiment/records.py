@@ -128,6 +128,8 @@ def jsonable(value: Any, *, stem: str = "value", saver: _ImageSaver | None = Non
     ``stem`` names the image files (``<sample-id>-<field>``). Without a
     ``saver`` an image is an error: there is nowhere to put it.
     """
+    if value is None or isinstance(value, (str, int, float)):  # most fields: nothing to convert
+        return value
     if is_image(value):
         if saver is None:
             raise ValueError(f"{stem}: a PIL image needs a folder to be saved in")
