@@ -171,3 +171,25 @@ def test_sweep_commands_need_a_sweep(project, invoke, runway_builtin_plugins):
     result = invoke("sweep", "status")
     assert result.exit_code == 2 and "no sweeps in" in result.output
     assert invoke("sweep", "tiny").exit_code == 2  # nothing to sweep
+
+
+def test_secrets_in_a_sweep_stay_out_of_provenance_and_the_ledger_command_line(
+    project, invoke, runway_builtin_plugins, register_plugin
+):
+    launcher = register_plugin(ArrayLauncher(), name="keep-array")
+    result = invoke(
+        "sweep", "tiny", "--opts", "train.batch_size=8,16", "+plugins.tracker.api_key=s3cr3t-value", "--launcher", "keep-array"
+    )
+    assert result.exit_code == 0, result.output
+    (jobs,) = launcher.arrays
+    # the job itself still gets the value: only the records are redacted
+    assert all('+plugins.tracker.api_key="s3cr3t-value"' in job.argv for job in jobs), jobs[0].argv
+    store = ExperimentStore(project / "experiments")
+    for job in jobs:
+        version = store.get("tiny", job.version)
+        for name in ("config.json", "provenance.json"):
+            assert "s3cr3t-value" not in (version.path / name).read_text(), name
+        recorded = version.provenance["sweep"]["overrides"]
+        assert [value for key, value in recorded.items() if key.endswith("api_key")] == ["***"], recorded
+    ledger = _ledger(project)
+    assert "s3cr3t-value" not in json.dumps(ledger["argv"])

@@ -125,6 +125,8 @@ def create_sweep(
     fail_fast: bool = False,
 ) -> Ledger:
     """Expand and check the points and write the sweep's ledger (nothing runs yet)."""
+    from runway.config.redact import redact_argv
+
     if command not in COMMANDS:
         raise ConfigError(f"--command {command!r}: use one of {', '.join(COMMANDS)}")
     if not tokens:
@@ -150,7 +152,7 @@ def create_sweep(
         "seed": seed,
         "axes": [a.describe() for a in axes],
         "swept_keys": swept,
-        "argv": list(sys.argv),
+        "argv": redact_argv(sys.argv),
         "points": [
             {"index": i, "overrides": p.overrides, "opts": p.tokens(), "state": "pending", "version": None, "error": None, "attempts": []}
             for i, p in enumerate(points)
@@ -219,7 +221,7 @@ class PointStarter:
             "version": version.number,
             "config_fingerprint": fingerprint(config),
             "created": now,
-            "sweep": {"id": self.ledger.id, "point": index, "overrides": point["overrides"]},
+            "sweep": {"id": self.ledger.id, "point": index, "overrides": redact(point["overrides"])},
         }
         _write_json(version.path / PROVENANCE_FILE, provenance)
         # the record that runway.experiment.status.write_status(..., "pending") writes
