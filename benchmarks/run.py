@@ -19,7 +19,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, row: dict | None = None) -> str:
+    """Seconds as µs/ms/s; values of rows in other units (``MB`` in the name) as they are."""
+    if isinstance(value, float) and row is not None and "MB" in str(row.get("name", "")):
+        return f"{value:.1f}"
     if isinstance(value, float):
         if value == 0:
             return "0"
@@ -60,7 +63,7 @@ def main(argv: list[str]) -> int:
         ratio_s = f"{ratio:.2f}x" if isinstance(ratio, float) else ""
         limit_s = f"{limit:g}x" if isinstance(limit, (int, float)) else ""
         print(
-            f"{row['bench']:<16} {row['name']:<46} {_fmt(row.get('value')):>10} {_fmt(row.get('baseline')):>10} "
+            f"{row['bench']:<16} {row['name']:<46} {_fmt(row.get('value'), row):>10} {_fmt(row.get('baseline'), row):>10} "
             f"{ratio_s:>7} {limit_s:>6}  {verdict}{'  ' + row['note'] if row.get('note') else ''}"
         )
     return 1 if failed else 0
