@@ -12,7 +12,7 @@ import pytest
 
 from runway.errors import ExperimentError
 from runway.experiment.provenance import MAX_PATCH_BYTES, collect_provenance, git_state
-from runway.experiment.records import read_json, write_json_atomic
+from runway.support.files import read_json, write_json
 from runway.experiment.status import read_status, write_failure, write_status
 from runway.experiment.store import ExperimentStore
 from runway.experiment.versions import allocate_version, check_name, parse_folder_name
@@ -77,11 +77,11 @@ def test_status_of_a_dead_owner_reads_interrupted(tmp_path):
     write_status(tmp_path, "running", job_type="train")
     assert read_status(tmp_path)["state"] == "running"  # this process owns it
     record = read_json(tmp_path / "status.json")
-    write_json_atomic(tmp_path / "status.json", {**record, "pid": pid})
+    write_json(tmp_path / "status.json", {**record, "pid": pid})
     status = read_status(tmp_path)
     assert status["state"] == "interrupted" and str(pid) in status["reason"]
     # another host's process cannot be checked from here
-    write_json_atomic(tmp_path / "status.json", {**record, "pid": pid, "host": socket.gethostname() + "-other"})
+    write_json(tmp_path / "status.json", {**record, "pid": pid, "host": socket.gethostname() + "-other"})
     assert read_status(tmp_path)["state"] == "running"
 
 
@@ -96,7 +96,7 @@ def test_failure_records_the_error(tmp_path):
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    write_json_atomic(tmp_path / "a.json", {"b": 1})
+    write_json(tmp_path / "a.json", {"b": 1})
     assert json.loads((tmp_path / "a.json").read_text()) == {"b": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 

@@ -12,7 +12,8 @@ import pytest
 from runway import hookimpl
 from runway.errors import RunwayError
 from runway.launch import Job, JobHandle
-from runway.launch.records import JOBS_FILE, append_job_record, now_iso, read_job_records
+from runway.launch.records import JOBS_FILE, append_job_record, read_job_records
+from runway.support.clock import now_iso
 
 FAKE = "fake"
 

@@ -7,8 +7,9 @@ plugin's ``job_status``/``cancel_job``/``job_logs``/``job_log_files`` hooks.
 
 from __future__ import annotations
 
-from runway.launch.records import JOBS_FILE, now_iso
+from runway.launch.records import JOBS_FILE
 from runway.launch.records import append_job_record as append_record
 from runway.launch.records import read_job_records as read_records
+from runway.support.clock import now_iso
 
 __all__ = ["JOBS_FILE", "append_record", "now_iso", "read_records"]

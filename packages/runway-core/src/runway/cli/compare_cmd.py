@@ -34,7 +34,7 @@ def compare(specs: tuple[str, ...], sweep_id: str | None, patterns: tuple[str, .
     samples whose prediction differs are listed, matched by sample id.
     """
     from runway.compare.report import compare as build
-    from runway.compare.table import render_table
+    from runway.support.tables import render_table
 
     _, selected = _selected(specs, sweep_id)
     comparison = build(selected)
@@ -75,7 +75,7 @@ def compare(specs: tuple[str, ...], sweep_id: str | None, patterns: tuple[str, .
 def _legend_labels(selected: list[Any]) -> list[str]:
     """``tiny_V3 (lr=0.01, batch_size=32)``: each version with what sets it apart (at most 3 keys)."""
     from runway.compare.report import config_differences
-    from runway.compare.table import format_value
+    from runway.support.tables import format_value
 
     differing = config_differences([item.version.config for item in selected]) if len(selected) > 1 else {}
     keys = list(differing)[:3]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from runway.errors import ConfigError
+from runway.support.files import write_atomic
 
 
 def _render(config: dict, source: Path, target: Path | None) -> str:
@@ -63,9 +64,6 @@ def migrate(file: Path, write: bool, output: Path | None) -> None:
     if to_stdout:
         click.echo(text, nl=False)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_atomic(target, text)
     todo = len(migration.todos)
     click.echo(f"wrote {target}" + (f"; {todo} item(s) marked ! need your attention" if todo else ""))

@@ -77,10 +77,12 @@ def prepare(
 
     project, config = _load(name, config_file, opts, dummy)
     project.load_code()
+    from runway.support.tables import render_table
+
     run = run_pipeline(config, project, nodes=nodes or None, regenerate=regenerate, dummy=dummy)
-    width = max((len(n) for n in run.outputs), default=0)
-    for node in run.outputs:
-        click.echo(f"{node:<{width}}  {run.keys[node][:12]}  {run.actions[node]}")
+    rows = [(node, run.keys[node][:12], run.actions[node]) for node in run.outputs]
+    for line in render_table(None, rows, max_width=None):
+        click.echo(line)
     ran = sum(1 for a in run.actions.values() if a == "RUN")
     loaded = sum(1 for a in run.actions.values() if a == "LOAD")
     click.echo(f"{ran} node(s) run, {loaded} loaded from {project.cache_dir}", err=True)
@@ -201,10 +203,10 @@ def cache_ls(nodes: tuple[str, ...]) -> None:
     if not rows:
         click.echo(f"no cache entries in {store.root}")
         return
-    header = ("NODE", "KEY", "FORMAT", "SIZE", "CREATED", "")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    from runway.support.tables import render_table
+
+    for line in render_table(("NODE", "KEY", "FORMAT", "SIZE", "CREATED", ""), rows, max_width=None):
+        click.echo(line)
 
 
 @cache.command("du")
@@ -216,9 +218,14 @@ def cache_du() -> None:
         found = per_node.setdefault(entry.node, [0, 0])
         found[0] += 1
         found[1] += entry.size
-    width = max((len(n) for n in per_node), default=4)
-    for node, (count, size) in sorted(per_node.items()):
-        click.echo(f"{node:<{width}}  {count:>4} entr{'y' if count == 1 else 'ies'}  {_human(size):>9}")
+    from runway.support.tables import render_table
+
+    rows = [
+        (node, f"{count} entr{'y' if count == 1 else 'ies'}", _human(size))
+        for node, (count, size) in sorted(per_node.items())
+    ]
+    for line in render_table(None, rows, align="<>>"):
+        click.echo(line)
     total = sum(size for _, size in per_node.values())
     click.echo(f"total: {_human(total)} in {store.root}")
 

@@ -12,7 +12,6 @@ csv copy does not record what each backend got).
 
 from __future__ import annotations
 
-import re
 import warnings
 from itertools import groupby
 from pathlib import Path
@@ -20,24 +19,16 @@ from pathlib import Path
 import click
 
 from runway.errors import ExperimentError, PluginError, did_you_mean
-
-
-def _versions(experiments_dir: Path, name: str) -> dict[int, Path]:
-    pattern = re.compile(re.escape(name) + r"_V(\d+)")
-    found = {}
-    if experiments_dir.is_dir():
-        for folder in experiments_dir.iterdir():
-            match = pattern.fullmatch(folder.name)
-            if match and folder.is_dir():
-                found[int(match[1])] = folder
-    return found
+from runway.experiment.versions import check_name, existing_versions, folder_name, parse_folder_name
 
 
 def find_version_dir(experiments_dir: Path, name: str, version: int | None) -> Path:
     """``experiments/<name>_V<n>``: version ``n``, or the latest one."""
-    versions = _versions(experiments_dir, name)
+    check_name(name)
+    versions = {n: experiments_dir / folder_name(name, n) for n in existing_versions(experiments_dir, name)}
     if not versions:
-        names = sorted({re.sub(r"_V\d+$", "", p.name) for p in experiments_dir.glob("*_V*") if p.is_dir()})
+        folders = experiments_dir.iterdir() if experiments_dir.is_dir() else ()
+        names = sorted({parsed[0] for p in folders if (parsed := parse_folder_name(p.name)) and p.is_dir()})
         raise ExperimentError(
             f"no experiment {name!r} in {experiments_dir}.{did_you_mean(name, names)}"
             f" Experiments: {', '.join(names) or 'none'}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from runway.errors import ExperimentError
 from runway.experiment.store import ExperimentStore, Version
-from runway.experiment.versions import parse_folder_name
+from runway.experiment.versions import FOLDER_SEPARATOR, parse_folder_name
 
 _NUMBER = re.compile(r"[Vv]?(?P<n>\d+)")
 
@@ -48,7 +48,7 @@ def select(store: ExperimentStore, spec: str) -> list[Selected]:
     name = parts[0]
     suffix = parts[2] if len(parts) == 3 and parts[2] else None
     if len(parts) == 1 and not store.versions(name):
-        parsed = parse_folder_name(name.replace("/", "__"))
+        parsed = parse_folder_name(name.replace("/", FOLDER_SEPARATOR))
         if parsed is not None and parsed[1] in store.versions(parsed[0]):
             return [Selected(store.get(parsed[0], parsed[1]))]
     if len(parts) == 1 or not parts[1]:

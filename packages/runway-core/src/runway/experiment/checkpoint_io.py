@@ -14,14 +14,14 @@ Imports Lightning at the top: only training code imports this module.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.fabric.utilities.cloud_io import get_filesystem
+
+from runway.support.files import atomic_output
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -40,20 +40,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             super().save_checkpoint(checkpoint, path, storage_options=storage_options)
             return
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f".{target.name}."
-        for stale in target.parent.glob(f"{prefix}*{PARTIAL_SUFFIX}"):  # left by a killed save
+        for stale in target.parent.glob(f".{target.name}.*{PARTIAL_SUFFIX}"):  # left by a killed save
             stale.unlink(missing_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=PARTIAL_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(checkpoint, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_output(target, suffix=PARTIAL_SUFFIX) as handle:
+            torch.save(checkpoint, handle)
 
 
 def with_atomic_checkpoints(trainer_kwargs: dict[str, Any]) -> dict[str, Any]:

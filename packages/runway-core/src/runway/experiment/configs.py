@@ -16,6 +16,7 @@ from typing import Any
 
 from runway.errors import ExperimentError
 from runway.experiment.versions import check_name
+from runway.support.files import write_atomic
 
 EXPERIMENT_TEMPLATE = "experiment.jsonnet.tmpl"
 
@@ -44,8 +45,4 @@ def write_experiment_config(project: Any, name: str, text: str, *, force: bool =
         raise ExperimentError(
             f"experiment config {path} already exists; pass --force to overwrite it, or choose another name"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, text)

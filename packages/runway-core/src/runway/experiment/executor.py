@@ -30,7 +30,6 @@ predictions into the per-sample records that ``runway infer`` writes.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,8 @@ from torch.utils.data import DataLoader
 from runway.errors import ConfigError
 from runway.experiment.data import as_dataset
 from runway.experiment.optim import build_optimizer, build_scheduler
+from runway.experiment.settings import Settings, parse_settings
+from runway.support.imports import import_object
 
 # a tensor row with more values than this is summarised, not copied, in records
 INPUT_VALUES_SHOWN = 8
@@ -52,7 +53,9 @@ class ExecutorContext:
     """What an executor needs besides the config.
 
     ``data`` maps a split (``train``, ``validation``, ``test``) to its data;
-    ``stage`` is ``fit`` or ``predict``.
+    ``stage`` is ``fit`` or ``predict``; ``settings`` are the run's parsed
+    :class:`~runway.experiment.settings.Settings` (parsed from the config
+    when ``None``).
     """
 
     experiment: str
@@ -62,17 +65,7 @@ class ExecutorContext:
     data: dict[str, Any] = field(default_factory=dict)
     plugins: Any = None
     stage: str = "fit"
-
-
-def _import_object(path: str, where: str) -> Any:
-    module_name, sep, attr = path.partition(":")
-    if not sep:
-        module_name, _, attr = path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(f"{where}: cannot import {path!r} ({exc})") from None
+    settings: Settings | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -107,6 +100,9 @@ class Executor(pl.LightningModule):
         super().__init__()
         self.config = config
         self.context = context
+        given = getattr(context, "settings", None)
+        self.settings: Settings = given if given is not None else parse_settings(config)
+        # the sections as written, for subclasses and plugins that read keys of their own
         self.executor_config: dict[str, Any] = dict(config.get("executor") or {})
         self.train_config: dict[str, Any] = dict(config.get("train") or {})
         self.test_config: dict[str, Any] = dict(config.get("test") or {})
@@ -122,7 +118,7 @@ class Executor(pl.LightningModule):
                 "executor.model.class_path: not set; name the model class ('modeling.mlp:MLP') "
                 "or override build_model() in the executor"
             )
-        cls = _import_object(class_path, "executor.model.class_path")
+        cls = import_object(class_path, "executor.model.class_path")
         init_args = model_config.get("init_args") or {}
         try:
             return cls(**init_args)
@@ -199,9 +195,9 @@ class Executor(pl.LightningModule):
         return records
 
     def configure_optimizers(self) -> Any:
-        optimizer = build_optimizer(self.parameters(), self.executor_config.get("optimizer"))
-        spec = self.executor_config.get("scheduler")
-        if not spec:
+        optimizer = build_optimizer(self.parameters(), self.settings.executor.optimizer)
+        spec = self.settings.executor.scheduler
+        if spec is None:
             return optimizer
         total = int(self.trainer.estimated_stepping_batches) if self._trainer is not None else 1
         scheduler = build_scheduler(optimizer, spec, total)
@@ -218,23 +214,22 @@ class Executor(pl.LightningModule):
             as_dataset(self.context.data[split]),
             batch_size=batch_size,
             shuffle=shuffle,
-            num_workers=int(self.train_config.get("num_workers", 0)),
+            num_workers=self.settings.train.num_workers,
         )
 
     def has_split(self, split: str) -> bool:
         return split in self.context.data
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True, batch_size=int(self.train_config.get("batch_size", 32)))
+        return self._loader("train", shuffle=True, batch_size=self.settings.train.batch_size)
 
     def val_dataloader(self) -> Any:
         if not self.has_split("validation"):
             return []
-        return self._loader("validation", shuffle=False, batch_size=int(self.train_config.get("batch_size", 32)))
+        return self._loader("validation", shuffle=False, batch_size=self.settings.train.batch_size)
 
     def predict_dataloader(self) -> DataLoader:
-        batch_size = int(self.test_config.get("batch_size", self.train_config.get("batch_size", 32)))
-        return self._loader("test", shuffle=False, batch_size=batch_size)
+        return self._loader("test", shuffle=False, batch_size=self.settings.test.batch_size)
 
     def test_dataloader(self) -> DataLoader:
         return self.predict_dataloader()

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from runway.experiment.status import now_iso
+from runway.support.clock import now_iso
 
 PROVENANCE_FILE = "provenance.json"
 # a patch beyond this is cut: the record must stay readable, and huge diffs

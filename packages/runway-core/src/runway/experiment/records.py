@@ -1,8 +1,8 @@
 """Writing the files of an experiment version so that readers never see half of one.
 
 Every record that is later trusted (config, provenance, status, metrics,
-per-sample records) is written to a temporary file in the same folder and
-renamed into place.
+per-sample records) is written through :mod:`runway.support.files`: to a
+temporary file in the same folder, renamed into place.
 
 **Per-sample records** (``records.jsonl``, one JSON object a line) are what
 ``runway infer`` writes into ``test-<suffix>/`` and training writes for each
@@ -22,12 +22,14 @@ The sample id is the record's ``id`` when it has one, else its ``index``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from runway.support.files import atomic_output, write_atomic
+# Kept for the modules that write records through this name; new code uses runway.support.files.
+from runway.support.files import write_json as write_json_atomic  # noqa: F401
 
 RECORDS_FILE = "records.jsonl"
 IMAGES_FOLDER = "images"
@@ -35,36 +37,6 @@ ID_FIELD = "id"
 INDEX_FIELD = "index"
 RUNS_FIELD = "runs"
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def write_text_atomic(path: Path | str, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json_atomic(path: Path | str, data: Any) -> Path:
-    """Write ``data`` as indented, key-sorted JSON, atomically."""
-    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def read_json(path: Path | str, default: Any = None) -> Any:
-    """The JSON in ``path``, or ``default`` when the file does not exist."""
-    path = Path(path)
-    if not path.is_file():
-        return default
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- per-sample records
@@ -99,15 +71,9 @@ class _ImageSaver:
     def save(self, image: Any, stem: str) -> str:
         relative = Path(self.images_subdir) / f"{stem}.png"
         target = self.folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                image.save(fh, format="PNG")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # one fsync for the records file, not one per image: the records are renamed last
+        with atomic_output(target, durable=False) as fh:
+            image.save(fh, format="PNG")
         self.written.add(target)
         return relative.as_posix()
 
@@ -166,7 +132,7 @@ def write_records(
     path = Path(path)
     saver = _ImageSaver(path.parent, images_subdir)
     lines = [record_json(record, saver=saver) for record in records]
-    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
+    write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
     saver.remove_stale()
     return path
 

@@ -11,36 +11,34 @@ the process that allocated it; other launchers record none).
 from __future__ import annotations
 
 import os
-import socket
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from runway.experiment.records import read_json, write_json_atomic
+# now_iso stays importable from here for the modules that still take it from this one
+from runway.support.clock import now_iso
+from runway.support.files import read_json, write_json
+from runway.support.processes import owner_gone, this_host
 
 STATUS_FILE = "status.json"
 
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 with seconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+__all__ = ["STATUS_FILE", "now_iso", "read_status", "write_failure", "write_status"]
 
 
 def write_status(folder: Path, state: str, **fields: Any) -> dict[str, Any]:
     """Replace ``folder/status.json`` with ``state``, this process and ``fields``."""
-    previous = read_json(folder / STATUS_FILE, {}) or {}
+    previous = read_json(folder / STATUS_FILE, {}, expect=dict)
     record: dict[str, Any] = {
         "state": state,
         "pid": os.getpid(),
-        "host": socket.gethostname(),
+        "host": this_host(),
         "updated": now_iso(),
         "started": previous.get("started") if state != "pending" else None,
     }
     if state == "running" and not record["started"]:
         record["started"] = record["updated"]
     record.update(fields)
-    write_json_atomic(folder / STATUS_FILE, record)
+    write_json(folder / STATUS_FILE, record)
     return record
 
 
@@ -50,24 +48,12 @@ def write_failure(folder: Path, exc: BaseException, **fields: Any) -> dict[str, 
     return write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}", traceback=text, **fields)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def read_status(folder: Path) -> dict[str, Any]:
     """The status of ``folder``; a dead owner turns ``running`` (or a ``pending``
     local job, which records its owner) into ``interrupted``."""
-    record = read_json(folder / STATUS_FILE, None)
+    record = read_json(folder / STATUS_FILE, None, expect=dict)
     if record is None:
         return {"state": "unknown"}
-    if record.get("state") in ("running", "pending") and record.get("host") == socket.gethostname():
-        pid = record.get("pid")
-        if isinstance(pid, int) and not _alive(pid):
-            record = {**record, "state": "interrupted", "reason": f"process {pid} is gone"}
+    if record.get("state") in ("running", "pending") and owner_gone(record):
+        record = {**record, "state": "interrupted", "reason": f"process {record['pid']} is gone"}
     return record

@@ -19,7 +19,6 @@ from typing import Any
 
 from runway.errors import ExperimentError
 from runway.experiment.provenance import PROVENANCE_FILE
-from runway.experiment.records import read_json, write_json_atomic
 from runway.experiment.status import read_status
 from runway.experiment.versions import (
     allocate_version,
@@ -28,6 +27,7 @@ from runway.experiment.versions import (
     folder_name,
     parse_folder_name,
 )
+from runway.support.files import read_json, write_json
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
@@ -48,11 +48,11 @@ class Version:
 
     @property
     def config(self) -> dict[str, Any]:
-        return read_json(self.path / CONFIG_FILE, {}) or {}
+        return read_json(self.path / CONFIG_FILE, {}, expect=dict)
 
     @property
     def provenance(self) -> dict[str, Any]:
-        return read_json(self.path / PROVENANCE_FILE, {}) or {}
+        return read_json(self.path / PROVENANCE_FILE, {}, expect=dict)
 
     @property
     def status(self) -> dict[str, Any]:
@@ -78,7 +78,7 @@ class Version:
         )
 
     def metrics(self, suffix: str) -> dict[str, Any]:
-        return read_json(self.test_dir(suffix) / METRICS_FILE, {}) or {}
+        return read_json(self.test_dir(suffix) / METRICS_FILE, {}, expect=dict)
 
     def checkpoints(self) -> list[Path]:
         if not self.checkpoints_dir.is_dir():
@@ -89,7 +89,7 @@ class Version:
         """Merge ``fields`` into ``provenance.json`` (atomically)."""
         record = self.provenance
         record.update(fields)
-        write_json_atomic(self.path / PROVENANCE_FILE, record)
+        write_json(self.path / PROVENANCE_FILE, record)
 
 
 class ExperimentStore:

@@ -3,7 +3,10 @@
 A version is allocated by creating its folder with ``os.mkdir``, which fails
 if the folder exists, so two processes can never get the same one; a file
 lock around the scan keeps concurrent starts from racing through retries.
-Versions start at 1.
+Versions start at 1. A name's ``/`` is stored as ``__`` in the folder name
+(``a/b`` -> ``a__b_V1``), which is why a name may not contain ``__`` itself:
+``a/b`` and ``a__b`` would share their folders. This module is the one
+parser of those folder names.
 
 Processes that belong to a version they did not allocate (DDP ranks, a
 requeued job, the process a launcher starts) find it in the environment
@@ -20,6 +23,8 @@ from runway.errors import ExperimentError
 
 VERSION_ENV = "RUNWAY_EXPERIMENT_VERSION"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+# what a name's "/" becomes in its version folders' names
+FOLDER_SEPARATOR = "__"
 _VERSION_DIR = re.compile(r"(?P<name>.+)_V(?P<version>\d+)")
 _MAX_ATTEMPTS = 10_000
 
@@ -31,12 +36,17 @@ def check_name(name: str) -> str:
             f"invalid experiment name {name!r}: use letters, digits, '.', '_', '-' "
             "(and '/' for a subfolder of configs/experiments)"
         )
+    if FOLDER_SEPARATOR in name:
+        raise ExperimentError(
+            f"invalid experiment name {name!r}: it may not contain {FOLDER_SEPARATOR!r}, which stands for '/' "
+            f"in version folder names ({folder_name('a/b', 1)!r} is the version of 'a/b'); use one '_' or a '/'"
+        )
     return name
 
 
 def folder_name(name: str, version: int) -> str:
     """``<name>_V<n>``; a name with ``/`` keeps its subfolder in the name (``a__b``)."""
-    return f"{name.replace('/', '__')}_V{version}"
+    return f"{name.replace('/', FOLDER_SEPARATOR)}_V{version}"
 
 
 def parse_folder_name(folder: str) -> tuple[str, int] | None:
@@ -44,7 +54,7 @@ def parse_folder_name(folder: str) -> tuple[str, int] | None:
     match = _VERSION_DIR.fullmatch(folder)
     if match is None:
         return None
-    return match["name"].replace("__", "/"), int(match["version"])
+    return match["name"].replace(FOLDER_SEPARATOR, "/"), int(match["version"])
 
 
 def existing_versions(experiments_dir: Path, name: str) -> list[int]:

@@ -19,6 +19,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback
 
 from runway.launch import preemption
+from runway.support.files import temporary_path
 
 
 class PreemptionCheckpoint(Callback):
@@ -84,7 +85,8 @@ class PreemptionCheckpoint(Callback):
         """Write the trainer's full state to ``checkpoint_path`` atomically."""
         target = self.checkpoint_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.preempted.tmp")
+        # not random: every rank passes the same path to save_checkpoint
+        temporary = temporary_path(target, token="preempted")
         trainer.save_checkpoint(str(temporary))  # every rank calls it; rank zero writes
         if trainer.is_global_zero:
             os.replace(temporary, target)

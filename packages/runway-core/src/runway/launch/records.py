@@ -11,16 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 JOBS_FILE = "jobs.jsonl"
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def append_job_record(version_dir: Path | str, record: dict[str, Any]) -> Path:
@@ -28,7 +22,7 @@ def append_job_record(version_dir: Path | str, record: dict[str, Any]) -> Path:
     path = Path(version_dir) / JOBS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(record, sort_keys=True) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides, as for every record
     try:
         os.write(fd, line)
     finally:

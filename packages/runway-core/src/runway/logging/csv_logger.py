@@ -9,9 +9,6 @@ down. When the run finishes, ``finished.json`` next to it records the status.
 from __future__ import annotations
 
 import csv
-import json
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ from typing import IO, Any
 
 from runway.hookspecs import hookimpl
 from runway.logging.run import Run
+from runway.support.files import read_json, write_json
 
 METRICS_FILE = "metrics.csv"
 STATUS_FILE = "finished.json"
@@ -70,12 +68,7 @@ def logger_finish_run(run: Run, status: str) -> None:
     log = _open_logs.pop((str(run.version_dir), run.job_type), None)
     if log is not None:
         log.handle.close()
-    run.log_dir.mkdir(parents=True, exist_ok=True)
-    target = run.log_dir / STATUS_FILE
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"status": status, "time": time.time()}, fh)
-    os.replace(tmp, target)
+    write_json(run.log_dir / STATUS_FILE, {"status": status, "time": time.time()})
 
 
 @dataclass(frozen=True)
@@ -102,7 +95,4 @@ def read_metrics(path: Path | str) -> Iterator[MetricRow]:
 
 def read_status(log_dir: Path | str) -> str | None:
     """The status a finished run recorded, or ``None`` when it never finished."""
-    path = Path(log_dir) / STATUS_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8")).get("status")
+    return read_json(Path(log_dir) / STATUS_FILE, {}, expect=dict).get("status")

@@ -140,9 +140,7 @@ def _subset_call(plugins: Plugins, hook_name: str, others: list[Any]) -> Callabl
 
 
 def _hook_is_traced_or_wrapped(plugins: Plugins, hook_name: str) -> bool:
-    from pluggy._callers import _multicall  # pluggy's untraced executor
-
-    if getattr(plugins.pm, "_inner_hookexec", _multicall) is not _multicall:
+    if plugins.monitored:
         return True
     return any(impl.wrapper or impl.hookwrapper for impl in getattr(plugins.pm.hook, hook_name).get_hookimpls())
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_VERSION_DIR = re.compile(r"(?P<name>.+)_V(?P<version>\d+)")
+from runway.experiment.versions import parse_folder_name
+from runway.support.files import read_json, write_json
 
 
 @dataclass
@@ -45,16 +42,14 @@ class Run:
     def from_version_dir(cls, version_dir: Path | str, job_type: str = "train") -> "Run":
         """The run of an existing ``<name>_V<n>`` folder, config from its ``config.json``."""
         folder = Path(version_dir)
-        match = _VERSION_DIR.fullmatch(folder.name)
-        if match is None:
+        parsed = parse_folder_name(folder.name)
+        if parsed is None:
             raise ValueError(f"{folder}: not an experiment version folder (expected <name>_V<n>)")
-        config_file = folder / "config.json"
-        config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
         return cls(
-            experiment=match["name"],
-            version=int(match["version"]),
+            experiment=parsed[0],
+            version=parsed[1],
             version_dir=folder,
-            config=config,
+            config=read_json(folder / "config.json", {}, expect=dict),
             job_type=job_type,
         )
 
@@ -62,15 +57,7 @@ class Run:
         return Path(self.version_dir) / "loggers" / f"{plugin}.json"
 
     def state(self, plugin: str) -> dict[str, Any]:
-        path = self._state_path(plugin)
-        if not path.is_file():
-            return {}
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(self._state_path(plugin), {}, expect=dict)
 
     def save_state(self, plugin: str, data: dict[str, Any]) -> None:
-        path = self._state_path(plugin)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
+        write_json(self._state_path(plugin), data)

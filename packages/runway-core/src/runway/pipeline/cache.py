@@ -29,20 +29,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
 from runway.pipeline.formats import FormatRegistry
+from runway.support.clock import now_iso
+from runway.support.files import DamagedFile, json_text, read_json, write_json
 
 COMPLETE_MARKER = "COMPLETE"
 META_FILE = "meta.json"
@@ -98,12 +98,6 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def _write_json_atomically(path: Path, value: Any) -> None:
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(value, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 @dataclass(frozen=True)
 class EntryInfo:
     """One folder in the cache, as ``runway cache ls`` shows it."""
@@ -155,19 +149,16 @@ class CacheStore:
 
     def read_latest(self, node: str) -> dict[str, Any] | None:
         try:
-            with open(os.path.join(self.root, node_folder_name(node), LATEST_FILE), encoding="utf-8") as handle:
-                value = json.load(handle)
-        except (OSError, ValueError):
+            return read_json(os.path.join(self.root, node_folder_name(node), LATEST_FILE), None, expect=dict)
+        except DamagedFile:
             return None
-        return value if isinstance(value, dict) else None
 
     def write_latest(self, node: str, key: str, parts: Mapping[str, Any]) -> None:
         folder = self.node_dir(node)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_json_atomically(
-            folder / LATEST_FILE,
-            {"node": node, "key": key, "parts": parts, "updated": datetime.now(timezone.utc).isoformat()},
-        )
+        # not fsynced: a lost latest.json only costs a lookup, and prepare writes many
+        record = {"node": node, "key": key, "parts": parts, "updated": now_iso()}
+        write_json(folder / LATEST_FILE, record, durable=False)
 
     # ----------------------------------------------------------- read, write
 
@@ -182,9 +173,9 @@ class CacheStore:
         if not (entry / COMPLETE_MARKER).is_file():
             raise UnusableEntry("entry has no completion marker (an interrupted write)")
         try:
-            meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UnusableEntry(f"meta.json unreadable: {exc}") from None
+            meta = read_json(entry / META_FILE, expect=dict)
+        except DamagedFile as exc:
+            raise UnusableEntry(f"meta.json unreadable: {exc.reason}") from None
         fmt = self.formats.get(str(meta.get("format")))
         if fmt is None:
             raise UnusableEntry(
@@ -214,14 +205,15 @@ class CacheStore:
                 "node": node,
                 "key": key,
                 "parts": parts,
-                "created": datetime.now(timezone.utc).isoformat(),
+                "created": now_iso(),
                 "duration_s": round(duration_s, 6),
                 "size": folder_size(tmp / DATA_DIR),
                 "format": fmt.name,
                 "checksum": data_checksum(tmp / DATA_DIR),
                 "files": file_manifest(tmp / DATA_DIR),
             }
-            (tmp / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
+            # the whole folder is renamed into place: its files need no atomic write of their own
+            (tmp / META_FILE).write_text(json_text(meta), encoding="utf-8")
             (tmp / COMPLETE_MARKER).write_text(meta["created"] + "\n", encoding="utf-8")
             final = node_dir / key
             if final.exists():  # regenerated, or an incomplete one: move it aside first
@@ -253,8 +245,8 @@ class CacheStore:
         for node_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and p.name != LOCKS_DIR):
             for entry in sorted(p for p in node_dir.iterdir() if p.is_dir() and _KEY.match(p.name)):
                 try:
-                    meta = json.loads((entry / META_FILE).read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                    meta = read_json(entry / META_FILE, {}, expect=dict)
+                except DamagedFile:
                     meta = {}
                 yield EntryInfo(
                     node=str(meta.get("node") or node_dir.name),
@@ -275,9 +267,8 @@ class CacheStore:
             if not node_dir.is_dir() or node_dir.name == LOCKS_DIR:
                 continue
             try:
-                latest = json.loads((node_dir / LATEST_FILE).read_text(encoding="utf-8"))
-                found[node_dir.name] = str(latest["key"])
-            except (OSError, ValueError, KeyError, TypeError):
+                found[node_dir.name] = str(read_json(node_dir / LATEST_FILE, expect=dict)["key"])
+            except (DamagedFile, KeyError):
                 continue
         return found
 

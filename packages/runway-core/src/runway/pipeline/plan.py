@@ -280,8 +280,7 @@ def make_plan(
 
 def explain_lines(plan: Plan) -> list[str]:
     """One line per node: action, name, reasons (what ``runway pipeline explain`` prints)."""
-    width = max((len(n) for n in plan.nodes), default=0)
-    lines = []
-    for name, node in plan.nodes.items():
-        lines.append(f"{node.action:<4}  {name:<{width}}  {'; '.join(node.reasons)}")
-    return lines
+    from runway.support.tables import render_table
+
+    rows = [(node.action, name, "; ".join(node.reasons)) for name, node in plan.nodes.items()]
+    return render_table(None, rows, max_width=None, align="<<<")

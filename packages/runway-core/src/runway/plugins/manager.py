@@ -99,7 +99,22 @@ class Plugins:
 
     pm: pluggy.PluginManager
     info: dict[str, PluginInfo] = field(default_factory=dict)
+    # pluggy has no public way to ask whether calls are monitored; the logger
+    # fast path must know, so monitoring goes through add_hookcall_monitoring below
+    monitored: bool = False
     _caches: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def add_hookcall_monitoring(self, before: Any, after: Any) -> Any:
+        """``pm.add_hookcall_monitoring``, remembered so that every hook call
+        (loggers' included) goes through pluggy and is seen; returns the undo."""
+        undo = self.pm.add_hookcall_monitoring(before, after)
+        self.monitored = True
+
+        def stop() -> None:
+            undo()
+            self.monitored = False
+
+        return stop
 
     def cached(self, key: str, build: Any) -> Any:
         """``build()`` once per manager (registries built from hooks)."""
@@ -177,7 +192,9 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 
 
-def _trace_to_stderr(pm: pluggy.PluginManager) -> None:
+def _trace_to_stderr(plugins: Plugins) -> None:
+    pm = plugins.pm
+
     def before(hook_name: str, impls: Sequence[Any], kwargs: dict[str, Any]) -> None:
         names = [pm.get_name(i.plugin) for i in impls]
         print(f"[runway trace] {hook_name}({', '.join(kwargs)}) -> {names}", file=sys.stderr)
@@ -187,7 +204,7 @@ def _trace_to_stderr(pm: pluggy.PluginManager) -> None:
         shown = f"raised {exc!r}" if exc is not None else f"returned {outcome.get_result()!r:.200}"
         print(f"[runway trace] {hook_name} {shown}", file=sys.stderr)
 
-    pm.add_hookcall_monitoring(before, after)
+    plugins.add_hookcall_monitoring(before, after)
 
 
 def make_plugin_manager(
@@ -252,7 +269,7 @@ def make_plugin_manager(
 
     pm.check_pending()
     if trace:
-        _trace_to_stderr(pm)
+        _trace_to_stderr(plugins)
     return plugins
 
 

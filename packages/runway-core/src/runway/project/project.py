@@ -15,13 +15,13 @@ as the root.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runway.errors import RunwayError
+from runway.support.imports import import_file
 
 MARKER_FILE = "runway.toml"
 DEFAULT_CODE_DIRS = ("data_processing", "executors", "modeling", "metrics")
@@ -106,13 +106,4 @@ class Project:
                 module_name = ".".join(parts)
                 if module_name in sys.modules:
                     continue
-                spec = importlib.util.spec_from_file_location(module_name, path)
-                if spec is None or spec.loader is None:
-                    continue
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                try:
-                    spec.loader.exec_module(module)
-                except BaseException:
-                    sys.modules.pop(module_name, None)
-                    raise
+                import_file(path, module_name)

@@ -13,18 +13,18 @@ never sees half a file.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from runway.errors import ExperimentError
-from runway.experiment.records import read_json, write_json_atomic
-from runway.experiment.status import now_iso
+from runway.experiment.versions import FOLDER_SEPARATOR
+from runway.support.clock import now_iso
+from runway.support.files import DamagedFile, read_json, write_json
+from runway.support.processes import owner_gone, this_host
 
 SWEEPS_FOLDER = "_sweeps"
 LEDGER_FORMAT = 1
@@ -40,7 +40,7 @@ def sweeps_dir(experiments_dir: Path) -> Path:
 
 
 def _stem(experiment: str) -> str:
-    return experiment.replace("/", "__")
+    return experiment.replace("/", FOLDER_SEPARATOR)
 
 
 class Ledger:
@@ -66,7 +66,7 @@ class Ledger:
             yield
 
     def read(self) -> dict[str, Any]:
-        data = read_json(self.path, None)
+        data = read_json(self.path, None, expect=dict)
         if data is None:
             raise ExperimentError(f"sweep ledger {self.path} does not exist")
         return data
@@ -77,7 +77,7 @@ class Ledger:
             data = self.read()
             change(data)
             data["updated"] = now_iso()
-            write_json_atomic(self.path, data)
+            write_json(self.path, data)
         return data
 
     def update_point(self, index: int, **fields: Any) -> dict[str, Any]:
@@ -103,22 +103,14 @@ class Ledger:
 
 
 def this_runner() -> dict[str, Any]:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso()}
+    return {"pid": os.getpid(), "host": this_host(), "started": now_iso()}
 
 
 def runner_alive(record: dict[str, Any] | None) -> bool:
     """Whether the process that ran the sweep's points still lives (unknown hosts count as alive)."""
     if not record or not isinstance(record.get("pid"), int):
         return False
-    if record.get("host") != socket.gethostname():
-        return True
-    try:
-        os.kill(record["pid"], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return not owner_gone(record)
 
 
 def create_ledger(experiments_dir: Path, experiment: str, record: dict[str, Any]) -> Ledger:
@@ -133,7 +125,7 @@ def create_ledger(experiments_dir: Path, experiment: str, record: dict[str, Any]
         number = max(numbers, default=0) + 1
         path = folder / f"{stem}-{number}.json"
         now = now_iso()
-        write_json_atomic(path, {"format": LEDGER_FORMAT, "id": path.stem, "created": now, "updated": now, **record})
+        write_json(path, {"format": LEDGER_FORMAT, "id": path.stem, "created": now, "updated": now, **record})
     return Ledger(path)
 
 
@@ -145,10 +137,10 @@ def all_ledgers(experiments_dir: Path) -> list[Ledger]:
     found = []
     for path in folder.glob("*.json"):
         try:
-            created = json.loads(path.read_text(encoding="utf-8")).get("created", "")
-        except (OSError, json.JSONDecodeError):
+            created = read_json(path, expect=dict).get("created", "")
+            found.append((str(created), path.stat().st_mtime, path))
+        except (DamagedFile, OSError):  # half-created, removed meanwhile, or not a ledger
             continue
-        found.append((created, path.stat().st_mtime, path))
     return [Ledger(path) for _, _, path in sorted(found)]
 
 

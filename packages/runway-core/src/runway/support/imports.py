@@ -1,0 +1,73 @@
+"""Importing what a config names: an object by ``pkg.mod.Name`` / ``pkg.mod:Name``, a file by path."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from runway.errors import ConfigError, did_you_mean
+
+
+def import_object(path: str, where: str) -> Any:
+    """The object that ``path`` names (``pkg.mod.Name`` or ``pkg.mod:Name``).
+
+    :raises ConfigError: ``<where>: cannot import '<path>': <reason>``.
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise ConfigError(f"{where}: expected 'package.module.Name' or 'package.module:Name', got {path!r}")
+    path = path.strip()
+    if ":" not in path and "." not in path:
+        raise ConfigError(f"{where}: cannot import {path!r}: expected 'package.module.Name' or 'package.module:Name'")
+    try:
+        return pkgutil.resolve_name(path) if ":" in path else _resolve_dotted(path)
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"{where}: cannot import {path!r}: {exc}") from None
+    except AttributeError as exc:
+        module_name, _, attr = path.partition(":") if ":" in path else path.rpartition(".")
+        module = sys.modules.get(module_name)
+        names = [n for n in dir(module) if not n.startswith("_")] if module is not None else []
+        missing = getattr(exc, "name", None) or attr.split(".")[-1]
+        raise ConfigError(f"{where}: cannot import {path!r}: {exc}.{did_you_mean(str(missing), names)}") from None
+
+
+def _resolve_dotted(path: str) -> Any:
+    """``pkg.mod.Name`` by its longest importable module prefix.
+
+    Unlike :func:`pkgutil.resolve_name`, an import error raised inside that
+    module (a dependency it lacks) surfaces as itself instead of reading as
+    "module 'pkg' has no attribute 'mod'".
+    """
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            target = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                continue  # this prefix is not a module: a shorter one may be
+            raise
+        for attr in parts[cut:]:
+            target = getattr(target, attr)
+        return target
+    raise ModuleNotFoundError(f"No module named {parts[0]!r}", name=parts[0])
+
+
+def import_file(path: Path | str, module_name: str) -> ModuleType:
+    """Import the Python file ``path`` as ``module_name`` (registered in ``sys.modules``)."""
+    path = Path(path)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{path}: not an importable Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module

@@ -1,0 +1,33 @@
+"""Processes that own records: who this process is, and whether an owner still lives."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one owned by another user counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_gone(record: dict) -> bool:
+    """Whether the ``{"pid", "host"}`` owner of a record is known to be dead.
+
+    Only a process on this host can be checked; one on another host is
+    assumed alive.
+    """
+    pid = record.get("pid")
+    return record.get("host") == this_host() and isinstance(pid, int) and not pid_alive(pid)
