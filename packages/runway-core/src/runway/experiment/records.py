@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from runway.support.files import atomic_output, write_atomic
-# Kept for the modules that write records through this name; new code uses runway.support.files.
-from runway.support.files import write_json as write_json_atomic  # noqa: F401
 
 RECORDS_FILE = "records.jsonl"
 IMAGES_FOLDER = "images"

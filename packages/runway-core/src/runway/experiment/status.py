@@ -15,14 +15,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-# now_iso stays importable from here for the modules that still take it from this one
 from runway.support.clock import now_iso
 from runway.support.files import read_json, write_json
 from runway.support.processes import owner_gone, this_host
 
 STATUS_FILE = "status.json"
-
-__all__ = ["STATUS_FILE", "now_iso", "read_status", "write_failure", "write_status"]
 
 
 def write_status(folder: Path, state: str, **fields: Any) -> dict[str, Any]:
