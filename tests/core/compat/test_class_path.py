@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from runway.cli.main import cli
 from runway.errors import ConfigError, ExperimentError
 from runway.experiment import class_path
-from runway.experiment.class_path import ClassSpec, records_from_batch
+from runway.experiment.class_path import ClassSpec
+from runway.experiment.step_records import records_from_batch
+from runway.support.imports import import_object
 
 BYOC_ROOT = Path(__file__).resolve().parent
 
@@ -104,7 +106,7 @@ def test_instantiate_keeps_an_error_raised_inside_the_constructor(project):
     module = class_path.instantiate(spec)  # binds; the constructor stores it
     assert module.n == "many"
     with pytest.raises(ConfigError, match=r"executor.class_path: cannot import 'x': expected"):
-        class_path.import_class("x", "executor.class_path")
+        import_object("x", "executor.class_path")
 
 
 # ------------------------------------------------------------------ records

@@ -72,7 +72,11 @@ class DataRef:
 
 def data_refs(config: dict[str, Any], splits: Sequence[str]) -> dict[str, DataRef]:
     """The references for ``splits`` that the config names (missing splits are skipped)."""
-    section = (config.get("executor") or {}).get("data") or {}
+    return refs_for((config.get("executor") or {}).get("data") or {}, splits)
+
+
+def refs_for(section: Mapping[str, Any], splits: Sequence[str]) -> dict[str, DataRef]:
+    """The references for ``splits`` in an ``executor.data`` section (missing splits are skipped)."""
     if not isinstance(section, Mapping):
         raise ConfigError("executor.data: expected an object mapping splits to pipeline nodes")
     return {split: DataRef.parse(split, section[split]) for split in splits if split in section}

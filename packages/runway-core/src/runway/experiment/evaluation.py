@@ -3,9 +3,9 @@
 Metrics come from the ``register_metrics`` hook: core's ``accuracy``,
 ``precision``, ``recall``, ``f1`` (macro) and ``mse``, any installed
 plugin's, and the project's own ``@runway.register_metric`` functions in
-``metrics/``. ``eval.metrics`` lists which to compute (default
-``["accuracy"]``). A metric returning a dict contributes one value per key
-(``name/key``).
+``metrics/``. ``eval.metrics`` lists which to compute (default in
+:class:`runway.experiment.settings.EvalSettings`). A metric returning a
+dict contributes one value per key (``name/key``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from runway.errors import ConfigError, ExperimentError, PluginError
-from runway.experiment.inference import RECORDS_FILE
-from runway.experiment.records import write_json_atomic
+from runway.experiment.records import RECORDS_FILE
+from runway.experiment.settings import Settings, parse_section
 from runway.experiment.store import METRICS_FILE, Version
-
-DEFAULT_METRICS = ("accuracy",)
+from runway.support.files import write_json
 
 
 def metric_registry(plugins: Any) -> dict[str, Callable[..., Any]]:
@@ -78,17 +77,19 @@ def evaluate_version(
     *,
     logger_names: list[str],
     tags: dict[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, float]:
-    """Compute ``eval.metrics`` over ``test-<suffix>/records.jsonl``; write and log them."""
+    """Compute ``eval.metrics`` over ``test-<suffix>/records.jsonl``; write and log them.
+
+    Without ``settings`` only the config's ``eval`` section is parsed.
+    """
     from runway.logging.loggers import LoggerSet
     from runway.logging.run import Run
 
+    evaluation = settings.eval if settings is not None else parse_section(config, "eval")
     records = read_records(version, suffix)
-    names = (config.get("eval") or {}).get("metrics") or list(DEFAULT_METRICS)
-    if isinstance(names, str):
-        names = [names]
-    metrics = compute_metrics(records, list(names), metric_registry(plugins))
-    path = write_json_atomic(version.test_dir(suffix) / METRICS_FILE, metrics)
+    metrics = compute_metrics(records, list(evaluation.metrics), metric_registry(plugins))
+    path = write_json(version.test_dir(suffix) / METRICS_FILE, metrics)
     run = Run(
         experiment=version.name,
         version=version.number,

@@ -8,13 +8,20 @@
     tensors become lists, images PNG files under ``images/`` (see
     :mod:`runway.experiment.records`).
 ``summary.json``
-    sample count, the checkpoint (path, which, sha256), the data's cache keys.
+    sample count, the checkpoint (path, which, sha256), the data's cache
+    keys, which step the records came from and, when ``test_step`` ran, the
+    metrics it logged (``test_metrics``).
 ``config.json``
     the config used (secrets redacted).
 
-The split comes from ``test.split`` (default ``test``), a name in
-``executor.data``. A missing checkpoint is an error: inference never runs
-untrained weights.
+One body for both executor forms (:func:`runway.experiment.modules.build_module`).
+``predict_step`` runs when the module defines one, or defines no
+``test_step``, over the data's ``predict_dataloader`` (else its
+``test_dataloader``); otherwise ``trainer.test`` runs ``test_step``: what it
+returns becomes records (nothing, when it only logs) and what it logs joins
+``summary.json``. The split comes from ``test.split`` (default ``test``), a
+name in ``executor.data``. A missing checkpoint is an error: inference never
+runs untrained weights.
 """
 
 from __future__ import annotations
@@ -23,15 +30,20 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from runway.errors import ConfigError
 from runway.experiment.lightning_noise import quiet_lightning
-from runway.experiment.preparation import build_executor, prepare_data, seed_everything
-from runway.experiment.records import RECORDS_FILE, write_json_atomic, write_records
-from runway.experiment.status import now_iso
+from runway.experiment.modules import PREDICT, BuiltModule, build_module, overrides
+from runway.experiment.preparation import seed_everything
+from runway.experiment.records import RECORDS_FILE, write_records
+from runway.experiment.settings import Settings
+from runway.experiment.step_records import finite_metrics, record_collector_class
 from runway.experiment.store import Version
 from runway.experiment.training import find_checkpoint
+from runway.support.clock import now_iso
+from runway.support.files import write_json
 
 SUMMARY_FILE = "summary.json"
+PREDICT_STEP = "predict_step"
+TEST_STEP = "test_step"
 
 
 def sha256_of(path: Path) -> str:
@@ -42,16 +54,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_weights(executor: Any, checkpoint: Path) -> None:
-    """Load a Lightning checkpoint's ``state_dict`` into ``executor`` (strictly)."""
-    import torch
-
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if "state_dict" not in state:
-        raise ConfigError(f"{checkpoint}: not a Lightning checkpoint (no 'state_dict')")
-    executor.load_state_dict(state["state_dict"], strict=True)
-
-
 def infer_version(
     version: Version,
     suffix: str,
@@ -59,51 +61,74 @@ def infer_version(
     project: Any,
     plugins: Any,
     *,
+    settings: Settings,
     checkpoint: str = "best",
     dummy: bool = False,
 ) -> Path:
     """Predict the test split with ``checkpoint`` and write ``test-<suffix>/``."""
-    from runway.experiment import class_path
-
-    if class_path.uses_class_path(config):  # any LightningModule by import path: see class_path.py
-        return class_path.infer_class_path(
-            version, suffix, config, project, plugins, checkpoint=checkpoint, dummy=dummy
-        )
     from runway.experiment.executor import ExecutorContext
 
     ckpt_path = find_checkpoint(version, checkpoint)  # before any work: a missing one is bad input
-    split = str((config.get("test") or {}).get("split", "test"))
-    seed_everything(config)
-    data, keys = prepare_data(config, project, plugins, [split], dummy=dummy)
-    if split not in data:
-        raise ConfigError(f"test.split: {split!r} is not a key of executor.data")
+    seed_everything(settings)
     context = ExecutorContext(
         experiment=version.name,
         version=version.number,
         version_dir=version.path,
         project=project,
-        data={"test": data[split]},
         plugins=plugins,
-        stage="predict",
+        stage=PREDICT,
+        settings=settings,
     )
-    executor = build_executor(config, context, plugins)
-    load_weights(executor, ckpt_path)
+    built = build_module(config, settings, context, plugins, PREDICT, checkpoint=ckpt_path, dummy=dummy)
     out_dir = version.test_dir(suffix)
-    trainer = predict_trainer(config, out_dir)
-    batches = trainer.predict(executor, dataloaders=executor.predict_dataloader()) or []
-    records = [{"index": index, **record} for index, record in enumerate(r for batch in batches for r in batch)]
-    write_test_dir(out_dir, version, suffix, config, records, split=split, checkpoint=checkpoint, ckpt_path=ckpt_path, data=keys)
+    records, extra = run_records(built, settings, out_dir)
+    lines = [{"index": index, **record} for index, record in enumerate(records)]
+    write_test_dir(
+        out_dir, version, suffix, config, lines,
+        split=settings.test.split, checkpoint=checkpoint, ckpt_path=ckpt_path, data=built.data_keys, **extra,
+    )
     return out_dir
 
 
-def predict_trainer(config: dict[str, Any], out_dir: Path, callbacks: list[Any] | None = None) -> Any:
+def run_records(built: BuiltModule, settings: Settings, out_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run ``built``'s predict (or test) step over its test data; the records and
+    the summary fields that say how they were made."""
+    import lightning.pytorch as pl
+
+    module, datamodule = built.module, built.datamodule
+    collector = record_collector_class()(built.records)
+    trainer = predict_trainer(settings, out_dir, callbacks=[collector])
+    uses_predict = overrides(module, PREDICT_STEP, pl.LightningModule) or not overrides(module, TEST_STEP, pl.LightningModule)
+    extra: dict[str, Any] = {}
+    if not uses_predict:
+        results = trainer.test(module, datamodule=datamodule, verbose=False) or [{}]
+        extra["records_from"] = TEST_STEP
+        metrics = finite_metrics(results[0])
+        if metrics:
+            extra["test_metrics"] = metrics
+        return collector.records, extra
+    extra["records_from"] = PREDICT_STEP
+    if datamodule is not None:
+        if overrides(datamodule, "predict_dataloader", pl.LightningDataModule):
+            trainer.predict(module, datamodule=datamodule, return_predictions=False)
+        else:  # the datamodule serves test data only: run predict_step over it
+            datamodule.prepare_data()
+            datamodule.setup("test")
+            trainer.predict(module, dataloaders=datamodule.test_dataloader(), return_predictions=False)
+    elif overrides(module, "predict_dataloader", pl.LightningModule):
+        trainer.predict(module, return_predictions=False)
+    else:
+        trainer.predict(module, dataloaders=module.test_dataloader(), return_predictions=False)
+    return collector.records, extra
+
+
+def predict_trainer(settings: Settings, out_dir: Path, callbacks: list[Any] | None = None) -> Any:
     """A quiet single-device Lightning ``Trainer`` for prediction: no logger, no checkpoints."""
     import lightning.pytorch as pl
 
-    trainer_paras = (config.get("train") or {}).get("trainer_paras") or {}
     quiet_lightning()
     return pl.Trainer(
-        accelerator=trainer_paras.get("accelerator", "auto"),
+        accelerator=settings.train.trainer_paras.get("accelerator", "auto"),
         devices=1,
         logger=False,
         enable_checkpointing=False,
@@ -132,9 +157,9 @@ def write_test_dir(
     from runway.config import redact
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out_dir / "config.json", redact(config))
+    write_json(out_dir / "config.json", redact(config))
     write_records(out_dir / RECORDS_FILE, records)
-    write_json_atomic(
+    write_json(
         out_dir / SUMMARY_FILE,
         {
             "experiment": version.name,

@@ -17,31 +17,32 @@ the rate linearly from 0, then ``linear`` decays it to 0, ``cosine`` to
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from runway.errors import ConfigError
+from runway.experiment.settings import (
+    OPTIMIZERS,
+    SCHEDULES,
+    OptimizerSettings,
+    SchedulerSettings,
+    parse_optimizer,
+    parse_scheduler,
+)
 
-OPTIMIZERS = ("AdamW", "Adam", "SGD")
-SCHEDULES = ("constant", "linear", "cosine", "none")
-_ALIASES = {"linear_warmup": "linear", "linear_with_warmup": "linear", "cosine_with_warmup": "cosine"}
+__all__ = ["OPTIMIZERS", "SCHEDULES", "build_optimizer", "build_scheduler", "schedule_factor"]
 
 
-def build_optimizer(parameters: Iterable[Any], spec: dict[str, Any] | None) -> Any:
-    """The torch optimizer that ``spec`` describes (default: AdamW, lr 1e-3)."""
+def build_optimizer(parameters: Iterable[Any], spec: OptimizerSettings | Mapping[str, Any] | None) -> Any:
+    """The torch optimizer that ``spec`` describes (default: AdamW, lr 1e-3).
+
+    ``spec`` is the parsed ``executor.optimizer`` or the section as written.
+    """
     import torch
 
-    spec = dict(spec or {})
-    name = spec.pop("name", "AdamW")
-    by_lower = {o.lower(): o for o in OPTIMIZERS}
-    canonical = by_lower.get(str(name).lower())
-    if canonical is None:
-        raise ConfigError(f"executor.optimizer.name: unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    spec.setdefault("lr", 1e-3)
-    if "betas" in spec:
-        spec["betas"] = tuple(spec["betas"])
+    settings = spec if isinstance(spec, OptimizerSettings) else parse_optimizer(spec)
     try:
-        return getattr(torch.optim, canonical)(parameters, **spec)
+        return getattr(torch.optim, settings.name)(parameters, **settings.kwargs())
     except TypeError as exc:
         raise ConfigError(f"executor.optimizer: {exc}") from None
 
@@ -64,31 +65,21 @@ def schedule_factor(name: str, total_steps: int, warmup_steps: int, min_lr_ratio
     return factor
 
 
-def build_scheduler(optimizer: Any, spec: dict[str, Any] | None, total_steps: int) -> dict[str, Any] | None:
-    """A Lightning ``lr_scheduler`` dict for ``spec``, or ``None`` for no schedule."""
+def build_scheduler(
+    optimizer: Any, spec: SchedulerSettings | Mapping[str, Any] | None, total_steps: int
+) -> dict[str, Any] | None:
+    """A Lightning ``lr_scheduler`` dict for ``spec``, or ``None`` for no schedule.
+
+    ``spec`` is the parsed ``executor.scheduler`` or the section as written.
+    """
     import torch
 
-    if not spec:
+    settings = spec if isinstance(spec, SchedulerSettings) or spec is None else parse_scheduler(spec)
+    if settings is None or settings.name == "none":
         return None
-    spec = dict(spec)
-    raw = str(spec.pop("name", "constant")).lower()
-    name = _ALIASES.get(raw, raw)
-    if name not in SCHEDULES:
-        raise ConfigError(
-            f"executor.scheduler.name: unknown schedule {raw!r}; choose one of {', '.join(SCHEDULES)}"
-        )
-    if name == "none":
-        return None
-    warmup = spec.pop("warmup_steps", None)
-    ratio = spec.pop("warmup_ratio", None)
+    warmup = settings.warmup_steps
     if warmup is None:
-        warmup = int(round(float(ratio or 0.0) * total_steps))
-    min_lr_ratio = float(spec.pop("min_lr_ratio", 0.0))
-    if spec:
-        raise ConfigError(
-            f"executor.scheduler: unknown key(s) {', '.join(sorted(spec))}; "
-            "known: name, warmup_steps, warmup_ratio, min_lr_ratio"
-        )
-    factor = schedule_factor(name, total_steps, int(warmup), min_lr_ratio)
+        warmup = int(round(float(settings.warmup_ratio or 0.0) * total_steps))
+    factor = schedule_factor(settings.name, total_steps, int(warmup), settings.min_lr_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return {"scheduler": scheduler, "interval": "step", "frequency": 1}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runway.errors import ConfigError, PluginError
-from runway.experiment.data import data_refs, resolve_data
-
-DEFAULT_SEED = 0
+from runway.experiment.data import refs_for, resolve_data
+from runway.experiment.settings import Settings, parse_section, parse_settings
 
 
 def is_rank_zero() -> bool:
@@ -23,24 +22,36 @@ def is_rank_zero() -> bool:
     return True
 
 
-def seed_everything(config: dict[str, Any]) -> int:
-    """Seed Python, numpy and torch (and dataloader workers) from ``meta.seed``."""
+def seed_everything(settings: Settings | Mapping[str, Any]) -> int:
+    """Seed Python, numpy and torch (and dataloader workers) from ``meta.seed``.
+
+    ``settings`` is the parsed settings, or a config whose ``meta`` is read.
+    """
     from lightning.pytorch import seed_everything as seed_all
 
-    seed = (config.get("meta") or {}).get("seed", DEFAULT_SEED)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigError(f"meta.seed: expected an integer, got {seed!r}")
-    seed_all(seed, workers=True, verbose=False)
-    return seed
+    meta = settings.meta if isinstance(settings, Settings) else parse_section(settings, "meta")
+    seed_all(meta.seed, workers=True, verbose=False)
+    return meta.seed
 
 
 def prepare_data(
-    config: dict[str, Any], project: Any, plugins: Any, splits: Sequence[str], *, dummy: bool = False
+    config: dict[str, Any],
+    project: Any,
+    plugins: Any,
+    splits: Sequence[str],
+    *,
+    dummy: bool = False,
+    settings: Settings | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The data of ``splits`` from the pipeline (cached), and ``{node: cache key}`` consumed."""
+    """The data of ``splits`` from the pipeline (cached), and ``{node: cache key}`` consumed.
+
+    ``executor.data`` (of ``settings``, parsed from ``config`` when not
+    given) names each split's node; the pipeline itself runs from ``config``.
+    """
     from runway.pipeline import run_pipeline
 
-    refs = data_refs(config, splits)
+    settings = settings if settings is not None else parse_settings(config)
+    refs = refs_for(settings.executor.data, splits)
     if not refs:
         raise ConfigError(
             f"executor.data: names none of the splits {', '.join(splits)}; "
@@ -60,9 +71,13 @@ def registered_executor_names(plugins: Any) -> list[str]:
 
 
 def build_executor(config: dict[str, Any], context: Any, plugins: Any) -> Any:
-    """The executor that ``executor.name`` asks for, through the ``build_executor`` hook."""
-    name = (config.get("executor") or {}).get("name")
-    if not isinstance(name, str) or not name:
+    """The executor that ``executor.name`` asks for, through the ``build_executor`` hook.
+
+    The name comes from ``context.settings`` when the context carries them.
+    """
+    settings = getattr(context, "settings", None) or parse_settings(config)
+    name = settings.executor.name
+    if not name:
         raise ConfigError(
             "executor.name: not set; name an executor registered with @runway.register_executor "
             "or a class path 'package.module:Class'"

@@ -1,23 +1,19 @@
-"""Training one experiment version: data, executor, Lightning Trainer, checkpoints.
+"""Training one experiment version: data, module, Lightning Trainer, checkpoints.
 
-The ``train`` section of the config:
-
-.. code-block:: jsonnet
-
-    train: {
-      epochs: 10,             // max_epochs
-      batch_size: 64,
-      num_workers: 0,
-      monitor: "val/accuracy", // what "best" means; default val/loss (train/loss without validation)
-      monitor_mode: "max",     // default: min for names ending in "loss", else max
-      trainer_paras: {},       // passed to lightning.Trainer as they are (they win)
-    }
+One body for both executor forms: :func:`runway.experiment.modules.build_module`
+turns a ``runway.Executor`` or a ``class_path`` module into a module and its
+data, and :func:`train_version` fits that. The ``train`` section is read
+through :class:`runway.experiment.settings.TrainSettings` (epochs,
+batch_size, num_workers, monitor, monitor_mode, log_every_n_steps,
+validation_records, trainer_paras; its defaults are there).
 
 Checkpoints go to ``train/checkpoints/``: ``best.ckpt`` by the monitored
 metric and ``last.ckpt``; ``resume=True`` continues from ``last.ckpt``.
-Each validation epoch's per-sample records go to
-``train/validation/epoch-<n>.jsonl`` (``train.validation_records: false``
-turns them off; see :mod:`runway.experiment.validation_records`).
+Without ``train.monitor``, a ``runway.Executor`` is monitored on ``val/loss``
+(``train/loss`` without validation data) and a ``class_path`` module's
+``best.ckpt`` is its latest epoch. Each validation epoch's per-sample
+records go to ``train/validation/epoch-<n>.jsonl`` (``train.validation_records:
+false`` turns them off; see :mod:`runway.experiment.validation_records`).
 """
 
 from __future__ import annotations
@@ -28,13 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import ExperimentError
-from runway.experiment.data import TRAIN_SPLITS
 from runway.experiment.lightning_noise import quiet_lightning
-from runway.experiment.preparation import build_executor, is_rank_zero, prepare_data, seed_everything
+from runway.experiment.modules import FIT, BuiltModule, build_module
+from runway.experiment.preparation import is_rank_zero, seed_everything
+from runway.experiment.settings import Settings
 from runway.experiment.store import Version
 
 BEST_CHECKPOINT = "best"
 LAST_CHECKPOINT = "last"
+#: what TrainResult.monitor says when best.ckpt is simply the latest epoch
+LATEST_EPOCH = "latest epoch"
 
 
 @dataclass
@@ -45,24 +44,18 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def monitored_metric(train: dict[str, Any], has_validation: bool) -> tuple[str, str]:
-    monitor = train.get("monitor") or ("val/loss" if has_validation else "train/loss")
-    mode = train.get("monitor_mode") or ("min" if str(monitor).endswith("loss") else "max")
-    return str(monitor), str(mode)
-
-
-def trainer_kwargs(config: dict[str, Any], version: Version) -> dict[str, Any]:
+def trainer_kwargs(settings: Settings, version: Version) -> dict[str, Any]:
     """Runway's Trainer defaults, overridden by ``train.trainer_paras``."""
-    train = config.get("train") or {}
+    train = settings.train
     kwargs: dict[str, Any] = {
         "default_root_dir": str(version.train_dir),
-        "max_epochs": int(train.get("epochs", 1)),
+        "max_epochs": train.epochs,
         "deterministic": True,
         "enable_progress_bar": sys.stderr.isatty(),
         "enable_model_summary": False,
-        "log_every_n_steps": int(train.get("log_every_n_steps", 10)),
+        "log_every_n_steps": train.log_every_n_steps,
     }
-    kwargs.update(train.get("trainer_paras") or {})
+    kwargs.update(train.trainer_paras)
     # checkpoints are renamed into place, never copied onto the final name
     from runway.experiment.checkpoint_io import with_atomic_checkpoints
 
@@ -79,83 +72,67 @@ def train_version(
     project: Any,
     plugins: Any,
     *,
+    settings: Settings,
     logger_names: list[str],
     tags: dict[str, str] | None = None,
     resume: bool = False,
     dummy: bool = False,
 ) -> TrainResult:
-    """Prepare the data, build the executor and fit it into ``version``."""
-    from runway.experiment import class_path
+    """Prepare the data, build the module and fit it into ``version``.
 
-    if class_path.uses_class_path(config):  # any LightningModule by import path: see class_path.py
-        return class_path.train_class_path(
-            version, config, project, plugins, logger_names=logger_names, tags=tags, resume=resume, dummy=dummy
-        )
+    ``config`` is the whole resolved config (executors and plugins read their
+    own sections from it); ``settings`` are its parsed Runway sections.
+    """
     from runway.experiment.executor import ExecutorContext
-    from runway.experiment.validation_records import validation_callbacks
-
-    seed_everything(config)
-    rank_zero = is_rank_zero()
-    data, keys = prepare_data(config, project, plugins, TRAIN_SPLITS, dummy=dummy)
-    if "train" not in data:
-        raise ExperimentError("executor.data.train: not set; training needs a train split")
-    if rank_zero:
-        version.update_provenance(data=keys)
 
     last = version.checkpoints_dir / f"{LAST_CHECKPOINT}.ckpt"
     if resume and not last.is_file():
         raise ExperimentError(f"--resume: {version.label} has no {last}; train it without --resume")
-
+    seed_everything(settings)
     context = ExecutorContext(
         experiment=version.name,
         version=version.number,
         version_dir=version.path,
         project=project,
-        data=data,
         plugins=plugins,
-        stage="fit",
+        stage=FIT,
+        settings=settings,
     )
-    executor = build_executor(config, context, plugins)
-    monitor, mode = monitored_metric(config.get("train") or {}, "validation" in data)
-    return fit_into_version(
-        version, config, plugins, executor,
-        monitor=monitor, mode=mode, result_monitor=monitor, logger_names=logger_names, tags=tags, resume=resume,
-        callbacks=validation_callbacks(config, version.train_dir),
-    )
+    built = build_module(config, settings, context, plugins, FIT, dummy=dummy)
+    if is_rank_zero() and built.data_keys:
+        version.update_provenance(data=built.data_keys)
+    return _fit(version, settings, plugins, built, logger_names=logger_names, tags=tags, resume=resume)
 
 
-def fit_into_version(
+def _fit(
     version: Version,
-    config: dict[str, Any],
+    settings: Settings,
     plugins: Any,
-    module: Any,
+    built: BuiltModule,
     *,
-    monitor: str | None,
-    mode: str,
-    result_monitor: str,
     logger_names: list[str],
     tags: dict[str, str] | None,
     resume: bool,
-    callbacks: list[Any] | None = None,
-    datamodule: Any = None,
 ) -> TrainResult:
-    """Fit ``module`` into ``version``: best/last checkpoints on ``monitor``, the
-    version's loggers (rank zero only) told how the fit ended, resuming from
-    ``last.ckpt`` when ``resume``. ``callbacks`` join the checkpoint callback
-    ahead of ``train.trainer_paras.callbacks``."""
+    """Fit ``built`` into ``version``: best/last checkpoints on the monitored metric,
+    the version's loggers (rank zero only) told how the fit ended, resuming from
+    ``last.ckpt`` when ``resume``. The validation-record callbacks join the
+    checkpoint callback ahead of ``train.trainer_paras.callbacks``."""
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import ModelCheckpoint
 
+    from runway.experiment.validation_records import validation_callbacks
     from runway.logging.lightning import RunwayLightningLogger
     from runway.logging.loggers import LoggerSet
     from runway.logging.run import Run
 
+    monitor = settings.train.monitor or built.default_monitor
     last = version.checkpoints_dir / f"{LAST_CHECKPOINT}.ckpt"
     checkpoint = ModelCheckpoint(
         dirpath=str(version.checkpoints_dir),
         filename=BEST_CHECKPOINT,
         monitor=monitor,
-        mode=mode,
+        mode=settings.train.mode_for(monitor) if monitor else "min",
         save_top_k=1,
         save_last=True,
         auto_insert_metric_name=False,
@@ -170,9 +147,10 @@ def fit_into_version(
         job_type="train",
     )
     loggers = LoggerSet(logger_names, run, plugins) if is_rank_zero() else None
-    kwargs = trainer_kwargs(config, version)
+    kwargs = trainer_kwargs(settings, version)
     kwargs.setdefault("logger", RunwayLightningLogger(loggers) if loggers is not None else False)
-    kwargs["callbacks"] = [checkpoint, *(callbacks or []), *kwargs.get("callbacks", [])]
+    callbacks = validation_callbacks(settings, version.train_dir)
+    kwargs["callbacks"] = [checkpoint, *callbacks, *kwargs.get("callbacks", [])]
     if loggers is not None:
         loggers.start()
         for record in ("config.json", "provenance.json"):
@@ -182,7 +160,7 @@ def fit_into_version(
     try:
         quiet_lightning()
         trainer = pl.Trainer(**kwargs)
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
+        trainer.fit(built.module, datamodule=built.datamodule, ckpt_path=str(last) if resume else None)
         status = "completed"
     except BaseException as exc:  # a preemption or Ctrl-C interrupts; an Exception fails
         status = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -194,7 +172,7 @@ def fit_into_version(
     return TrainResult(
         best_checkpoint=checkpoint.best_model_path or None,
         best_score=float(score) if score is not None else None,
-        monitor=result_monitor,
+        monitor=monitor or LATEST_EPOCH,
         metrics={k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1},
     )
 

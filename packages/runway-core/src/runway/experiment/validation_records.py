@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runway.experiment.records import IMAGES_FOLDER, write_records
 
+if TYPE_CHECKING:
+    from runway.experiment.settings import Settings
+
 VALIDATION_FOLDER = "validation"
-
-
-def validation_records_enabled(config: dict[str, Any]) -> bool:
-    return bool((config.get("train") or {}).get("validation_records", True))
 
 
 def epoch_file(folder: Path, epoch: int, rank: int | None = None) -> Path:
@@ -78,8 +77,9 @@ def validation_records_class() -> type:
     return ValidationRecords
 
 
-def validation_callbacks(config: dict[str, Any], train_dir: Path) -> list[Any]:
-    """The callbacks that record validation epochs under ``train_dir`` (none when disabled)."""
-    if not validation_records_enabled(config):
+def validation_callbacks(settings: Settings, train_dir: Path) -> list[Any]:
+    """The callbacks that record validation epochs under ``train_dir`` (none when
+    ``train.validation_records`` is off)."""
+    if not settings.train.validation_records:
         return []
     return [validation_records_class()(Path(train_dir) / VALIDATION_FOLDER)]
