@@ -71,7 +71,7 @@ def test_load_from_disk_and_dummy_rows(make_transform, tmp_path: Path) -> None:
 
 
 def test_load_needs_exactly_one_source(make_transform) -> None:
-    with pytest.raises(PipelineError, match="exactly one of setup_kwargs.dataset_path"):
+    with pytest.raises(PipelineError, match="exactly one of setup_kwargs.dataset_name"):
         make_transform(LoadHFDataset)
     with pytest.raises(PipelineError, match="exactly one of"):
         make_transform(LoadHFDataset, dataset_path="csv", load_from_disk="x")

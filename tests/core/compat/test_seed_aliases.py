@@ -52,11 +52,21 @@ def test_a_class_not_derived_from_a_transform_is_refused(forget_registrations):
                 return data
 
 
-def test_hf_dataset_transform_is_runway_hf_s():
+def test_hf_dataset_transform_is_runway_hf_s_with_the_seed_s_setup():
     runway_hf = pytest.importorskip("runway_hf")
     from runway.compat import HFDatasetTransform
 
-    assert HFDatasetTransform is runway_hf.HFDatasetTransform
+    assert issubclass(HFDatasetTransform, runway_hf.HFDatasetTransform)
+
+    class Renaming(HFDatasetTransform):
+        def setup(self, rename_col_dict, extra=1):
+            super().setup(rename_col_dict)  # positional, as the seed's own tokenize transform calls it
+
+    transform = Renaming()
+    transform.setup({"a": "b"})
+    assert transform.rename_col_dict == {"a": "b"}
+    assert transform.splits_to_process == ["train", "test", "validation"]
+    assert transform._check_input([1, 2]) is None  # the seed checked nothing: list inputs pass
 
 
 def test_without_runway_hf_the_alias_says_what_to_install(monkeypatch):

@@ -71,3 +71,44 @@ def load_tokenizer(
         return cls.from_pretrained(source, **extra)
     except (OSError, ValueError) as exc:
         raise PipelineError(f"{where}: cannot load tokenizer {source!r} with {cls.__name__}: {exc}") from None
+
+
+#: the keys of runway_for_ml's ``tokenizer_config``; one of the first two marks that schema
+SEED_CONFIG_KEYS = ("version_name", "class_name", "from_pretrained_kwargs", "additional_tokens", "tokenize_kwargs")
+
+
+def is_seed_tokenizer_config(config: Mapping[str, Any] | None) -> bool:
+    """Whether ``config`` is written in runway_for_ml's schema (``version_name``/``class_name``)."""
+    return isinstance(config, Mapping) and ("version_name" in config or "class_name" in config)
+
+
+def get_tokenizer(tokenizer_config: Mapping[str, Any], *, resolve: Callable[[str], Path] | None = None, where: str = "tokenizer_config") -> Any:
+    """A tokenizer from runway_for_ml's ``tokenizer_config``, with that schema's meaning.
+
+    ``class_name`` (a ``transformers`` class, default ``AutoTokenizer``)
+    ``.from_pretrained(version_name, **from_pretrained_kwargs)``, a local
+    folder where ``version_name`` names one under the project root; GPT-2
+    tokenizers get ``[PAD]`` as their pad token; ``additional_tokens`` are
+    added.
+    """
+    name = tokenizer_config.get("version_name")
+    if not isinstance(name, str) or not name:
+        raise PipelineError(f"{where}.version_name: name the tokenizer (a hub name or a local folder)")
+    class_name = str(tokenizer_config.get("class_name") or "AutoTokenizer")
+    cls = tokenizer_class(class_name, where=where)
+    source = name
+    if resolve is not None:
+        local = resolve(name)
+        if local.exists():
+            source = str(local)
+    kwargs = dict(tokenizer_config.get("from_pretrained_kwargs") or {})
+    try:
+        tokenizer = cls.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise PipelineError(f"{where}: cannot load tokenizer {name!r} with {class_name}: {exc}") from None
+    if class_name.startswith("GPT2"):
+        tokenizer.pad_token = "[PAD]"
+    extra = tokenizer_config.get("additional_tokens") or []
+    if extra:
+        tokenizer.add_tokens(list(extra))
+    return tokenizer

@@ -14,8 +14,11 @@ needs only its import line changed::
         def _call(self, rows):
             return [{**r, self.field: r[self.field].lower()} for r in rows]
 
-Differences from the seed that a port may notice: ``setup`` receives only
-the node's ``setup_kwargs`` (no ``global_config``); ``_check_input`` or
+``self.global_config`` is the config of the command being run, read as
+the seed read it (attribute access, the values ``runway migrate`` kept under
+``_seed`` laid back in place; see :func:`runway.compat.executor.seed_view`).
+
+Differences from the seed that a port may notice: ``_check_input`` or
 ``_check_output`` returning ``False`` stops the pipeline (the seed ignored
 it); the cache is Runway's, so ``cache_dir`` is not set.
 """
@@ -29,12 +32,37 @@ from runway.errors import PluginError
 from runway.pipeline.transform import Transform, register_transform
 
 
+#: the resolved config of the command being run, as the compat plugin's
+#: validate_config saw it last; seed transforms read it as ``global_config``
+_current: dict[str, Any] = {}
+
+
+def remember_config(config: Mapping[str, Any]) -> None:
+    _current["config"] = dict(config)
+
+
+def current_seed_config() -> Any:
+    from runway.compat.executor import seed_view
+
+    return seed_view(_current.get("config") or {})
+
+
 class BaseTransform(Transform):
     """The seed's ``BaseTransform``: a :class:`runway.Transform` that also accepts
     the seed's constructor arguments and keeps its attribute names."""
 
-    #: the seed passed the whole config here; Runway gives a transform only its setup_kwargs
-    global_config: Mapping[str, Any] | None = None
+    _global_config: Mapping[str, Any] | None = None
+
+    @property
+    def global_config(self) -> Any:
+        """The config as the seed passed it to every transform (see the module docstring)."""
+        if self._global_config is not None:
+            return self._global_config
+        return current_seed_config()
+
+    @global_config.setter
+    def global_config(self, value: Mapping[str, Any] | None) -> None:
+        self._global_config = value
 
     def __init__(
         self,
@@ -51,7 +79,7 @@ class BaseTransform(Transform):
         self.output_mapping = output_mapping
         self.use_dummy_data = use_dummy_data
         if global_config is not None:
-            self.global_config = global_config
+            self._global_config = global_config
 
     @property
     def name(self) -> str:
@@ -61,6 +89,16 @@ class BaseTransform(Transform):
     @name.setter
     def name(self, value: str) -> None:
         self._name = value
+
+
+class DummyTransform(BaseTransform):
+    """The seed's ``DummyTransform``: its input, unchanged (a node that only names or joins)."""
+
+    def setup(self) -> None:
+        pass
+
+    def _call(self, data: Any) -> Any:
+        return data
 
 
 def register_transform_functor(cls: type) -> type:
@@ -76,13 +114,51 @@ class HFAliasUnavailable(PluginError, ImportError):
     """``HFDatasetTransform`` was asked for and the ``hf`` plugin is not installed."""
 
 
+_SEED_SPLITS = ("train", "test", "validation")
+
+
 def hf_dataset_transform() -> type:
-    """``runway_hf.HFDatasetTransform``, imported when first asked for."""
+    """The seed's ``HFDatasetTransform`` over ``runway_hf.HFDatasetTransform``, built when first asked for.
+
+    Its ``setup(rename_col_dict=None, splits_to_process=[train, test,
+    validation], _num_proc=1)`` is the seed's, so a subclass calling
+    ``super().setup(rename_col_dict)`` or ``super().setup(**kwargs)`` works
+    as it did; the seed checked nothing about a transform's input, so a
+    list of datasets (a node with several inputs) is accepted too.
+    """
     try:
-        from runway_hf import HFDatasetTransform
+        from runway_hf import HFDatasetTransform as RunwayHFDatasetTransform
     except ImportError as exc:
         raise HFAliasUnavailable(
             "HFDatasetTransform (the seed's base class for transforms over Hugging Face datasets) "
             f"comes from the hf plugin, which is not importable ({exc}); install it with `pip install runway-hf`"
         ) from exc
+    cached = _current.get("hf_class")
+    if cached is not None:
+        return cached
+
+    class HFDatasetTransform(BaseTransform, RunwayHFDatasetTransform):
+        """The seed's base class for transforms over ``datasets`` objects (see :func:`hf_dataset_transform`)."""
+
+        def setup(  # type: ignore[override]
+            self,
+            rename_col_dict: Mapping[str, str] | None = None,
+            splits_to_process: Any = _SEED_SPLITS,
+            _num_proc: int = 1,
+            *args: Any,
+            **kwargs: Any,
+        ) -> None:
+            RunwayHFDatasetTransform.setup(self, splits_to_process=list(splits_to_process or _SEED_SPLITS), _num_proc=_num_proc)
+            self.rename_col_dict = rename_col_dict
+            self._num_proc = _num_proc
+
+        def _check_input(self, data: Any) -> bool | None:
+            return None
+
+        def selected_splits(self, data: Any) -> list[str]:
+            chosen = self.splits_to_process or list(data)
+            return [s for s in chosen if s in data]
+
+    HFDatasetTransform.__module__ = __name__
+    _current["hf_class"] = HFDatasetTransform
     return HFDatasetTransform

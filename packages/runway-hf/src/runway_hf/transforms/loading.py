@@ -19,22 +19,29 @@ class LoadHFDataset(HFDatasetTransform):
 
     Exactly one source:
 
+    ``dataset_name``
+        a hub dataset, as runway_for_ml named it: ``dataset_name`` alone
+        (``"imdb"``), or ``dataset_path/dataset_name`` when ``dataset_path``
+        is given too (``{dataset_path: "GEM", dataset_name:
+        "schema_guided_dialog"}`` is ``GEM/schema_guided_dialog``).
     ``dataset_path``
-        a builder name (``"csv"``, ``"json"``, ``"parquet"``, ``"text"``,
-        ``"arrow"``) with local ``data_files``; a local folder of data files;
-        or a hub name (``"gem"``) where a network is reachable.
+        alone: a builder name (``"csv"``, ``"json"``, ``"parquet"``,
+        ``"text"``, ``"arrow"``) with local ``data_files``; a local folder of
+        data files; or a hub name (``"glue"``) where a network is reachable.
     ``load_from_disk``
         a folder written by ``Dataset.save_to_disk`` (memory-mapped).
 
-    ``dataset_name`` is the hub configuration name; ``split`` selects one
-    split (the result is then a ``Dataset``, else a ``DatasetDict``);
+    ``config_name`` is the hub configuration (``{dataset_path: "glue",
+    config_name: "mrpc"}``); ``split`` selects one split (the result is then
+    a ``Dataset``, else a ``DatasetDict``); ``load_kwargs.split`` as a list
+    (runway_for_ml's form) gives a ``DatasetDict`` of those splits;
     ``load_kwargs`` go to ``datasets.load_dataset`` as they are. The files
     named by ``data_files`` (a path, a list of paths, or ``{split: path or
     paths}``) and ``load_from_disk`` join the cache key: editing them reruns
     the node. Relative paths start at the project root.
     """
 
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     file_inputs: ClassVar[Sequence[str]] = ("data_files", "load_from_disk")
 
     def setup(
@@ -45,20 +52,31 @@ class LoadHFDataset(HFDatasetTransform):
         split: str | None = None,
         load_from_disk: str | None = None,
         load_kwargs: Mapping[str, Any] | None = None,
+        config_name: str | None = None,
+        fields: Any = None,
     ) -> None:
-        """Configure the source; see the class docstring."""
+        """Configure the source; see the class docstring (``fields`` is runway_for_ml's, unused there too)."""
         super().setup()
+        if dataset_name is not None:
+            if data_files is not None or load_from_disk is not None:
+                raise PipelineError(
+                    f"{self._where('dataset_name')}: names a hub dataset (dataset_path/dataset_name, as in "
+                    f"runway_for_ml); a builder with data_files takes dataset_path alone, and its "
+                    f"configuration is setup_kwargs.config_name"
+                )
+            dataset_path = f"{dataset_path}/{dataset_name}" if dataset_path else dataset_name
         if (dataset_path is None) == (load_from_disk is None):
             raise PipelineError(
-                f"{self._where()}: give exactly one of setup_kwargs.dataset_path "
-                f"(a builder like 'csv' with data_files, or a hub name) and setup_kwargs.load_from_disk"
+                f"{self._where()}: give exactly one of setup_kwargs.dataset_name (a hub dataset), "
+                f"setup_kwargs.dataset_path (a builder like 'csv' with data_files, or a hub name) "
+                f"and setup_kwargs.load_from_disk"
             )
-        if load_from_disk is not None and (data_files is not None or dataset_name is not None):
+        if load_from_disk is not None and (data_files is not None or config_name is not None):
             raise PipelineError(
-                f"{self._where('load_from_disk')}: a saved dataset takes no data_files or dataset_name"
+                f"{self._where('load_from_disk')}: a saved dataset takes no data_files or config_name"
             )
         self.dataset_path = dataset_path
-        self.dataset_name = dataset_name
+        self.dataset_name = config_name
         self.data_files = data_files
         self.split = split
         self.saved_path = load_from_disk
@@ -105,13 +123,19 @@ class LoadHFDataset(HFDatasetTransform):
         if self.split is not None:
             kwargs["split"] = self.split
         try:
-            return load_dataset(path, **kwargs)
+            loaded = load_dataset(path, **kwargs)
         except FileNotFoundError as exc:
             raise PipelineError(f"{self._where('dataset_path')}: cannot load {self.dataset_path!r}: {exc}") from None
         except ValueError as exc:
             if "split" in str(exc).lower() and self.split is not None:
                 raise PipelineError(f"{self._where('split')}: {exc}") from None
             raise
+        splits = kwargs.get("split")
+        if isinstance(splits, list) and isinstance(loaded, list):
+            from datasets import DatasetDict
+
+            return DatasetDict({str(name): ds for name, ds in zip(splits, loaded)})
+        return loaded
 
     def _resolved_data_files(self, value: Any) -> Any:
         if isinstance(value, str):

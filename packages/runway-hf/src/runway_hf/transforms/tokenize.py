@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from runway.errors import PipelineError
 
-from runway_hf.tokenizers import load_tokenizer
+from runway_hf.tokenizers import get_tokenizer, is_seed_tokenizer_config, load_tokenizer
 from runway_hf.transforms.base import HFDatasetTransform, as_string_list, check_columns
 
 
@@ -17,14 +17,19 @@ class _FieldTokenizer:
     A class rather than a closure so that it pickles for ``num_proc`` workers.
     """
 
-    def __init__(self, tokenizer: Any, field: str, kwargs: Mapping[str, Any]) -> None:
+    def __init__(self, tokenizer: Any, field: str, kwargs: Mapping[str, Any], *, seed_prefixes: bool = False) -> None:
         self.tokenizer = tokenizer
         self.field = field
         self.kwargs = dict(kwargs)
+        # runway_for_ml prefixed these two outputs only; the others kept their names
+        self.prefixed = ("input_ids", "attention_mask") if seed_prefixes else None
 
     def __call__(self, batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
         encoded = self.tokenizer(batch[self.field], **self.kwargs)
-        return {f"{self.field}_{name}": list(values) for name, values in encoded.items()}
+        return {
+            f"{self.field}_{name}" if self.prefixed is None or name in self.prefixed else name: list(values)
+            for name, values in encoded.items()
+        }
 
 
 class HFDatasetTokenizeTransform(HFDatasetTransform):
@@ -40,9 +45,17 @@ class HFDatasetTokenizeTransform(HFDatasetTransform):
     seed). ``max_length``, ``truncation`` and ``padding`` go to the tokenizer
     call; padding is off by default because the executors' collator pads each
     batch.
+
+    A ``tokenizer_config`` in runway_for_ml's schema (``version_name``,
+    ``class_name``, ``from_pretrained_kwargs``, ``additional_tokens``,
+    ``tokenize_kwargs``; see :func:`runway_hf.tokenizers.get_tokenizer`)
+    keeps that schema's meaning: without ``tokenize_kwargs`` the call pads to
+    ``max_length`` and truncates; only ``input_ids`` and ``attention_mask``
+    get the field's prefix; only the ``train``, ``test`` and ``validation``
+    splits are tokenized and returned, as runway_for_ml did.
     """
 
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     file_inputs: ClassVar[Sequence[str]] = ("tokenizer_path",)
 
     def setup(
@@ -67,6 +80,12 @@ class HFDatasetTokenizeTransform(HFDatasetTransform):
         if not fields:
             raise PipelineError(f"{self._where('tokenize_fields_list')}: name at least one text column")
         self.fields = fields
+        self.seed_schema = is_seed_tokenizer_config(tokenizer_config)
+        if self.seed_schema:
+            self._setup_seed(dict(tokenizer_config or {}), rename_col_dict, tokenize_kwargs)
+            self.remove_source_columns = remove_source_columns
+            self.batch_size = batch_size
+            return
         self.tokenizer = load_tokenizer(
             tokenizer_path=tokenizer_path,
             tokenizer_config=tokenizer_config,
@@ -85,12 +104,32 @@ class HFDatasetTokenizeTransform(HFDatasetTransform):
         self.remove_source_columns = remove_source_columns
         self.batch_size = batch_size
 
+    def _setup_seed(
+        self, config: dict[str, Any], rename_col_dict: Mapping[str, str] | None, tokenize_kwargs: Mapping[str, Any] | None
+    ) -> None:
+        self.tokenizer = get_tokenizer(config, resolve=lambda p: self.project_path(p), where=self._where("tokenizer_config"))
+        call = dict(config.get("tokenize_kwargs") or {"padding": "max_length", "truncation": True})
+        call.update(tokenize_kwargs or {})
+        for map_option in ("batched", "load_from_cache_file"):
+            call.pop(map_option, None)
+        self.call_kwargs = call
+        self.rename_col_dict = dict(rename_col_dict or {})
+
+    def _call(self, data: Any) -> Any:
+        if not self.seed_schema:
+            return super()._call(data)
+        from datasets import DatasetDict
+
+        if not isinstance(data, DatasetDict):
+            return self._call_split(data, None)
+        return DatasetDict({s: self._call_split(data[s], s) for s in ("train", "test", "validation") if s in data})
+
     def _call_split(self, dataset: Any, split: str | None) -> Any:
         check_columns(dataset, self.fields, where=self._where("tokenize_fields_list"), split=split)
         for field in self.fields:
             dataset = self.map(
                 dataset,
-                _FieldTokenizer(self.tokenizer, field, self.call_kwargs),
+                _FieldTokenizer(self.tokenizer, field, self.call_kwargs, seed_prefixes=self.seed_schema),
                 batched=True,
                 batch_size=self.batch_size,
                 remove_columns=[field] if self.remove_source_columns else None,
