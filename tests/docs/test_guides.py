@@ -89,7 +89,7 @@ def test_from_runway_for_ml_guide_runs(empty_folder):
     commands = run_guide(GUIDES / "from_runway_for_ml.md", empty_folder)
     assert any(c.startswith("runway migrate") for c in commands)
     migrated = (empty_folder / "configs" / "experiments" / "numbers.jsonnet").read_text()
-    assert '"loggers": []' in migrated and '"suffix": "first"' in migrated
+    assert '"loggers": [\n    "tensorboard"\n  ]' in migrated and '"suffix": "first"' in migrated
 
 
 def test_the_seed_guide_lists_every_seed_key():

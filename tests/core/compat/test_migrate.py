@@ -58,10 +58,10 @@ def test_migrate_writes_a_config_that_shows_draws_and_runs(seed_project):
         "meta.WANDB -> plugins.wandb (entity, project, tags)",
     ):
         assert any(line.startswith(expected) for line in lines), expected
-    assert any(line.startswith("meta.logger_enable -> loggers") and "'tensorboard' dropped" in line for line in lines)
+    assert any(line.startswith("meta.logger_enable -> loggers") and "tensorboard needs" in line for line in lines)
+    assert any(line.startswith("executor.init_kwargs.use_data_node -> executor.data") for line in lines)
     assert any(line.startswith("- experiment_name: no Runway equivalent, kept under _seed.experiment_name") for line in lines)
     assert any(line.startswith("- data_pipeline.do_inspect") and "input:LoadNumbers" in line for line in lines)
-    assert any(line.startswith("! executor.data:") for line in lines)
     assert any(line.startswith("! eval.metrics:") for line in lines)
     assert "need your attention" in lines[-1]
 
@@ -71,8 +71,9 @@ def test_migrate_writes_a_config_that_shows_draws_and_runs(seed_project):
     assert config["executor"] == {
         "class_path": "executors.seed_executor.NumberClassifier",
         "init_args": {"use_data_node": "output:Parity", "hidden": 8, "model_config": {"width": 4}},
+        "data": {"train": "output:Parity", "test": "output:Parity"},
     }
-    assert config["loggers"] == ["wandb"]
+    assert config["loggers"] == ["tensorboard", "wandb"]  # Runway has a tensorboard logger too
     assert config["plugins"]["wandb"] == {"entity": "someone", "project": "seed_demo", "tags": ["demo"]}
     assert config["test"] == {"batch_size": 32, "suffix": "seedtest"}
     assert config["train"]["trainer_paras"] == {"max_epochs": 2, "log_every_n_steps": 5}

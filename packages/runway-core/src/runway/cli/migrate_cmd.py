@@ -11,7 +11,7 @@ from runway.errors import ConfigError
 from runway.support.files import write_atomic
 
 
-def _render(config: dict, source: Path, target: Path | None) -> str:
+def render(config: dict, source: Path, target: Path | None) -> str:
     text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
     if target is not None and target.suffix == ".json":
         return text
@@ -20,8 +20,9 @@ def _render(config: dict, source: Path, target: Path | None) -> str:
 
 
 @click.command("migrate")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="PROJECT_DIR|FILE", type=click.Path(path_type=Path))
 @click.option("--write", is_flag=True, help="Replace FILE with the migrated config (its imports inlined).")
+@click.option("--dry-run", is_flag=True, help="PROJECT_DIR: show the diff and the report, change nothing.")
 @click.option(
     "-o",
     "--output",
@@ -29,8 +30,15 @@ def _render(config: dict, source: Path, target: Path | None) -> str:
     default=None,
     help="Write the migrated config to OUT (.jsonnet or .json) instead of stdout.",
 )
-def migrate(file: Path, write: bool, output: Path | None) -> None:
-    """Rewrite the runway_for_ml config FILE into Runway's form.
+def migrate(file: Path, write: bool, dry_run: bool, output: Path | None) -> None:
+    """Migrate a runway_for_ml project (PROJECT_DIR, in place) or one config (FILE).
+
+    PROJECT_DIR: its Python files' runway_for_ml imports become runway.compat
+    imports (pytorch_lightning becomes lightning.pytorch), runway.toml gets
+    the code_dirs found from the layout, and every config under configs/ is
+    migrated in place, each outside configs/experiments/ getting an
+    experiment file there that imports it. Changed files are first copied
+    under .runway_migrate_backup/; --dry-run shows the diff instead.
 
     FILE is evaluated (its .libsonnet imports resolved next to it and in the
     project's configs/), then each seed key is mapped to Runway's
@@ -46,6 +54,13 @@ def migrate(file: Path, write: bool, output: Path | None) -> None:
     from runway.config.loading import standard_ext_vars
     from runway.project import Project
 
+    if file.is_dir():
+        if write or output is not None:
+            raise ConfigError("--write and -o are for one FILE; a PROJECT_DIR is migrated in place")
+        _migrate_project(file, dry_run)
+        return
+    if dry_run:
+        raise ConfigError("--dry-run is for a PROJECT_DIR; without -o or --write a FILE's migration goes to stdout")
     if write and output is not None:
         raise ConfigError("give --write or -o OUT, not both")
     path = file.resolve()
@@ -57,7 +72,7 @@ def migrate(file: Path, write: bool, output: Path | None) -> None:
     )
     migration = migrate_config(evaluated, project=project)
     target = path if write else output
-    text = _render(migration.config, path, target)
+    text = render(migration.config, path, target)
     to_stdout = target is None
     for line in migration.lines() or ["(nothing to change: no runway_for_ml keys found)"]:
         click.echo(line, err=to_stdout)
@@ -67,3 +82,30 @@ def migrate(file: Path, write: bool, output: Path | None) -> None:
     write_atomic(target, text)
     todo = len(migration.todos)
     click.echo(f"wrote {target}" + (f"; {todo} item(s) marked ! need your attention" if todo else ""))
+
+
+def _migrate_project(root: Path, dry_run: bool) -> None:
+    from runway.compat.project import migrate_project
+    from runway.support.clock import now_iso
+
+    plan = migrate_project(root)
+    if dry_run:
+        diff = plan.diff()
+        if diff:
+            click.echo(diff, nl=not diff.endswith("\n"))
+    for line in plan.lines:
+        click.echo(line)
+    for line in plan.todos:
+        click.echo(f"! {line}")
+    if not plan.files:
+        click.echo("(nothing to change: no runway_for_ml code or keys found)")
+        return
+    names = ", ".join(plan.experiments) or "none"
+    todo = f"; {len(plan.todos)} item(s) marked ! need your attention" if plan.todos else ""
+    if dry_run:
+        click.echo(f"would change {len(plan.files)} file(s); experiments: {names}{todo} (--dry-run: nothing written)")
+        return
+    stamp = now_iso().replace(":", "").replace("-", "").split(".")[0]
+    backup = plan.apply(stamp)
+    where = f"; the originals are in {backup}" if backup else ""
+    click.echo(f"changed {len(plan.files)} file(s){where}; experiments: {names}{todo}")

@@ -347,6 +347,13 @@ class BaseExecutor(pl.LightningModule):
     def test_dataloader(self) -> Any:
         return self._loader("test_dataloaders", "test_dataset", self.test_config, False)
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        # Runway's default monitor for an executor.name module; the seed's own
+        # executors log names of their choosing, so the latest step's loss stands in
+        loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
+        if hasattr(loss, "detach") and getattr(loss, "numel", lambda: 0)() == 1:
+            self.log("train/loss", loss.detach(), on_step=True, on_epoch=False, logger=False)
+
     # ---- optimisation ----------------------------------------------------------
 
     def configure_optimizers(self) -> Any:

@@ -27,7 +27,9 @@ from runway.config.validation import SECTIONS
 KEEP_SECTION = "_seed"
 
 #: the seed's loggers that Runway has no plugin for (csv is always on)
-_UNSUPPORTED_LOGGERS = {"tensorboard": "Runway has no tensorboard logger"}
+_UNSUPPORTED_LOGGERS = {
+    "metrics_history": "Runway records every logged metric in train/logs/metrics.csv (the csv logger)",
+}
 _WANDB_RENAMES = {"PROJECT_NAME": "project", "USER_NAME": "entity", "project": "project", "entity": "entity", "tags": "tags"}
 _EVAL_KEYS = ("pipeline_config", "valid_eval_pipeline_config", "eval_op_name", "setup_kwargs")
 _META_DROPPED = {
@@ -136,6 +138,7 @@ class _Migrator:
         self.config: dict[str, Any] = copy_json(dict(config))
         self.project = project
         self.changes: list[Change] = []
+        self.seed_form = False
 
     # ---- primitives ----------------------------------------------------------
 
@@ -156,6 +159,13 @@ class _Migrator:
         if _has(self.config, section) and _get(self.config, section) == {}:
             _pop(self.config, section)
 
+    def _class_path_executor(self) -> bool:
+        name = _get(self.config, "executor.ExecutorClass")
+        if name is None or self.project is None:
+            return _has(self.config, "executor.class_path")
+        found = find_classes(self.project, str(name))
+        return len(found) == 1 and not derives_from_seed_executor(self.project, str(name))
+
     # ---- sections --------------------------------------------------------------
 
     def run(self) -> Migration:
@@ -165,6 +175,7 @@ class _Migrator:
         self.meta()
         self.data_pipeline()
         self.evaluation()
+        self.unread_keys()
         self.unknown_top_level()
         for section in ("executor", "train", "test", "eval"):
             self.drop_if_empty(section)
@@ -187,13 +198,22 @@ class _Migrator:
 
     def executor(self) -> None:
         c = self.config
-        if "tokenizer_config" in c:
+        if "tokenizer_config" in c and not self._class_path_executor():
+            self.keep("tokenizer_config", "read by seed code as global_config.tokenizer_config")
+        elif "tokenizer_config" in c:
             self.move("tokenizer_config", "executor.init_args.tokenizer_config", "the executor builds its tokenizer from it")
         converted = _has(c, "executor.ExecutorClass")
+        seed_form = False
         if converted:
             name = _get(c, "executor.ExecutorClass")
             found = find_classes(self.project, str(name)) if self.project is not None else []
-            if len(found) == 1:
+            if len(found) == 1 and self.project is not None and derives_from_seed_executor(self.project, str(name)):
+                seed_form = True
+                self.move(
+                    "executor.ExecutorClass", "executor.name",
+                    f"found in {found[0][1]}, built on the seed's BaseExecutor: run by runway.compat's executor",
+                )
+            elif len(found) == 1:
                 self.move("executor.ExecutorClass", "executor.class_path", f"found in {found[0][1]}", value=found[0][0])
             else:
                 where = (
@@ -202,22 +222,39 @@ class _Migrator:
                     else "register the class with @runway.register_executor, or set executor.class_path"
                 )
                 self.move("executor.ExecutorClass", "executor.name", where)
+        by_class = _has(c, "executor.class_path")
         if _has(c, "executor.init_kwargs"):
-            self.move("executor.init_kwargs", "executor.init_args", "the constructor's keyword arguments")
+            kwargs = dict(_get(c, "executor.init_kwargs") or {})
+            node = kwargs.get("use_data_node")
+            if isinstance(node, str) and node and not _has(c, "executor.data"):
+                _set(c, "executor.data", {"train": node, "test": node})
+                self.changes.append(Change(
+                    "executor.init_kwargs.use_data_node", "executor.data",
+                    f"train and test read {node!r}" + ("" if seed_form else "; pick a split of a dict output with {node, item}"),
+                ))
+            if by_class:
+                self.move("executor.init_kwargs", "executor.init_args", "the constructor's keyword arguments")
+            else:
+                self.keep(
+                    "executor.init_kwargs",
+                    "the seed executor's constructor arguments, passed to it by runway.compat" if seed_form
+                    else "only an executor.class_path module takes constructor arguments (executor.init_args)",
+                )
+        model_target = "executor.init_args.model_config" if by_class else "executor.model"
         if _has(c, "executor.model_config"):
-            self.move("executor.model_config", "executor.init_args.model_config")
+            self.move("executor.model_config", model_target)
         if "model_config" in c:
-            if _has(c, "executor.init_args.model_config"):
+            if _has(c, model_target):
                 self.keep("model_config", "executor.model_config was used instead")
             else:
-                self.move("model_config", "executor.init_args.model_config")
-        by_class = _has(c, "executor.class_path")
-        if converted and by_class and not _has(c, "executor.data") and "datamodule" not in c:
+                self.move("model_config", model_target, "" if by_class else "the executor's model_config")
+        if converted and not _has(c, "executor.data") and "datamodule" not in c:
             self.todo(
                 "executor.data",
                 "name the pipeline outputs to train and test on, e.g. {train: 'output:train', test: 'output:test'}, "
                 "or add a datamodule {class_path, init_args}",
             )
+        self.seed_form = seed_form
 
     def train_and_test(self) -> None:
         c = self.config
@@ -231,7 +268,10 @@ class _Migrator:
                 self.move("train.optimizer_config", "executor.optimizer", "optimizer_name -> name, optimizer_params inlined", value=optimizer)
                 scheduler = spec.get("scheduler")
                 if isinstance(scheduler, str):
-                    _set(c, "executor.scheduler", {"name": scheduler, **(spec.get("scheduler_params") or {})})
+                    params = dict(spec.get("scheduler_params") or {})
+                    if "num_warmup_steps" in params:
+                        params["warmup_steps"] = params.pop("num_warmup_steps")
+                    _set(c, "executor.scheduler", {"name": scheduler, **params})
                     self.changes.append(Change("train.optimizer_config.scheduler", "executor.scheduler"))
         if _has(c, "train.model_checkpoint_callback_paras"):
             paras = dict(_get(c, "train.model_checkpoint_callback_paras") or {})
@@ -242,15 +282,32 @@ class _Migrator:
                 else:
                     paras.pop(old, None)
             _set(c, "train.model_checkpoint_callback_paras", paras)
-            if paras:
+            keep_all = paras.get("save_top_k") == -1
+            if keep_all and self.seed_form:
+                self.keep(
+                    "train.model_checkpoint_callback_paras",
+                    f"save_top_k: -1: runway.compat's executor also keeps a checkpoint per validation, named "
+                    f"{paras.get('filename') or 'epoch={epoch}-step={step}'}.ckpt, beside best.ckpt and last.ckpt",
+                )
+            elif paras:
                 self.keep("train.model_checkpoint_callback_paras", "Runway keeps best.ckpt (by train.monitor) and last.ckpt")
+                if keep_all:
+                    self.todo(
+                        "train.model_checkpoint_callback_paras.save_top_k",
+                        "-1 (every checkpoint) is not kept by Runway for this executor: only best.ckpt and last.ckpt exist; "
+                        "add a lightning ModelCheckpoint subclass in the module's configure_callbacks() if you need them all",
+                    )
             else:
                 _pop(c, "train.model_checkpoint_callback_paras")
         if _has(c, "train.trainer_fit_paras"):
             self.keep("train.trainer_fit_paras", "Runway passes the fit arguments; resume with `runway train --resume`")
         if _has(c, "test.checkpoint_name"):
-            name = _get(c, "test.checkpoint_name")
-            self.keep("test.checkpoint_name", f"was {name!r}; choose it with `runway infer NAME SUFFIX --checkpoint best|last|FILE`")
+            name = str(_get(c, "test.checkpoint_name"))
+            which = {"last.ckpt": "last", "best.ckpt": "best"}.get(name, name)
+            self.keep("test.checkpoint_name", f"was {name!r}: `runway infer NAME SUFFIX --checkpoint {which}`")
+            kept = _get(c, f"{KEEP_SECTION}.train.model_checkpoint_callback_paras") or {}
+            if which not in ("last", "best") and not (self.seed_form and kept.get("save_top_k") == -1):
+                self.todo("test.checkpoint_name", f"{name!r} will not exist: Runway writes best.ckpt and last.ckpt")
         if _has(c, "test.trainer_paras"):
             self.keep("test.trainer_paras", "inference uses train.trainer_paras' accelerator")
 
@@ -264,6 +321,8 @@ class _Migrator:
             notes = ["csv is always on"] + [
                 f"{n!r} dropped: {_UNSUPPORTED_LOGGERS[n]}" for n in enabled if n in _UNSUPPORTED_LOGGERS
             ]
+            if "tensorboard" in kept:
+                notes.append("tensorboard needs the tensorboard package (pip install 'runway-core[tensorboard]')")
             self.move("meta.logger_enable", "loggers", "; ".join(notes), value=kept)
         if _has(c, "meta.WANDB"):
             settings = dict(_get(c, "meta.WANDB") or {})
@@ -282,6 +341,12 @@ class _Migrator:
         for key, why in _META_DROPPED.items():
             if _has(c, f"meta.{key}"):
                 self.keep(f"meta.{key}", why)
+        if _has(c, "meta.use_versioning"):
+            self.keep(
+                "meta.use_versioning",
+                "Runway versions every run (NAME_V<n>): `runway infer NAME SUFFIX --version N` picks one; "
+                "there is no switch to overwrite a run",
+            )
 
     def data_pipeline(self) -> None:
         c = self.config
@@ -328,6 +393,24 @@ class _Migrator:
         if moved:
             self.todo("eval.metrics", "list the metrics to compute (accuracy, f1, ... or your @runway.register_metric functions)")
 
+    def unread_keys(self) -> None:
+        """Keys of the sections Runway reads that it would refuse: kept under ``_seed``."""
+        from runway.experiment import settings as typed
+
+        known = {
+            "train": typed.TrainSettings, "test": typed.TestSettings, "eval": typed.EvalSettings,
+            "meta": typed.MetaSettings, "executor": typed.ExecutorSettings,
+        }
+        for section, cls in known.items():
+            values = self.config.get(section)
+            if not isinstance(values, dict):
+                continue
+            fields = set(cls.__dataclass_fields__)
+            for key in list(values):
+                if key not in fields and not str(key).startswith("_"):
+                    note = "read by seed code through global_config" if self.seed_form else "not a Runway setting"
+                    self.keep(f"{section}.{key}", note)
+
     def unknown_top_level(self) -> None:
         for key in list(self.config):
             if key in SECTIONS or key.startswith("_"):
@@ -356,6 +439,46 @@ def find_classes(project: Any, name: str) -> list[tuple[str, str]]:
                     parts = parts[:-1]
                 found.append((".".join([*parts, name]), path.relative_to(root).as_posix()))
     return found
+
+
+def _class_bases(project: Any) -> dict[str, list[str]]:
+    """Class name -> the names of its bases, over the project's code folders."""
+    bases: dict[str, list[str]] = {}
+    for folder in project.code_dirs:
+        if not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).rglob("*.py")):
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef):
+                    names = []
+                    for base in node.bases:
+                        if isinstance(base, ast.Name):
+                            names.append(base.id)
+                        elif isinstance(base, ast.Attribute):
+                            names.append(base.attr)
+                    bases.setdefault(node.name, names)
+    return bases
+
+
+def derives_from_seed_executor(project: Any, name: str) -> bool:
+    """Whether the project's class ``name`` is built on the seed's ``BaseExecutor`` (parsed, not imported)."""
+    bases = _class_bases(project)
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for base in bases.get(current, []):
+            if base == "BaseExecutor":
+                return True
+            todo.append(base)
+    return False
 
 
 def migrate_config(config: Mapping[str, Any], *, project: Any = None) -> Migration:

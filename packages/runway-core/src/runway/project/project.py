@@ -106,4 +106,14 @@ class Project:
                 module_name = ".".join(parts)
                 if module_name in sys.modules:
                     continue
-                import_file(path, module_name)
+                try:
+                    import_file(path, module_name)
+                except ModuleNotFoundError as exc:
+                    # the seed's package: say how to port the file, not where the import failed
+                    if (exc.name or "").split(".")[0] != "runway_for_ml":
+                        raise
+                    raise RunwayError(
+                        f"{path.relative_to(self.root)} imports {exc.name}, runway_for_ml's code, which Runway "
+                        f"replaces: `runway migrate {self.root}` rewrites these imports to runway.compat "
+                        f"(--dry-run shows the diff first)"
+                    ) from None
