@@ -60,7 +60,7 @@ def _why_not() -> str | None:
 
 
 def _project(root: Path) -> Path:
-    from runway.cli.init_cmd import create_project
+    from runway.project.scaffold import create_project
 
     create_project(root)
     (root / "configs" / "experiments" / "bench.jsonnet").write_text(EXPERIMENT, encoding="utf-8")

@@ -101,7 +101,7 @@ def _plain_fit(project: Any, config: dict, data: dict, workdir: Path, index: int
 
 
 def run(repeats: int = 5) -> list[dict]:
-    from runway.cli.init_cmd import create_project
+    from runway.project.scaffold import create_project
     from runway.config import load_config
     from runway.experiment.data import TRAIN_SPLITS
     from runway.experiment.preparation import prepare_data

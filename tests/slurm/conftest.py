@@ -26,22 +26,23 @@ def job_entries_on_path(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def make_job(tmp_path: Path) -> Callable[..., Job]:
-    """``make_job(argv, **resources)``: a Job in its own version folder, so
-    job ids of a restarted cluster never meet a stale submitit file."""
+    """``make_job(args, **resources)``: a Job in its own version folder (``args``
+    written to its ``args`` file for the test entries), so job ids of a
+    restarted cluster never meet a stale submitit file."""
     counter = iter(range(1, 1000))
 
-    def make(argv: list[str], *, wait: bool = False, dry_run: bool = False, **resources: Any) -> Job:
+    def make(args: list[str], *, wait: bool = False, dry_run: bool = False, **resources: Any) -> Job:
         version = next(counter)
         version_dir = tmp_path / "experiments" / f"exp_V{version}"
         version_dir.mkdir(parents=True)
+        (version_dir / "args").write_text("\n".join(args))
         return Job(
-            argv=list(argv),
+            version_dir=version_dir,
             experiment="exp",
             version=version,
-            version_dir=version_dir,
+            command="train",
             project_root=tmp_path,
             resources={"time": 5, **resources},
-            env={"RUNWAY_EXPERIMENT_VERSION": str(version)},
             wait=wait,
             dry_run=dry_run,
         )

@@ -1,5 +1,7 @@
-"""Entry points that test jobs run on the SLURM node instead of the runway
-CLI. Each takes ``argv`` like ``runway.cli.main.main`` and may ``sys.exit``."""
+"""Entry points that test jobs run on the SLURM node instead of the job
+executor. Each takes the version folder and ``requeued`` like
+``runway.job.execute.execute``, reads its arguments from ``args`` in that
+folder (one per line) and may ``sys.exit``."""
 
 from __future__ import annotations
 
@@ -9,30 +11,40 @@ import time
 from pathlib import Path
 
 
-def write_rank(argv: list[str]) -> None:
-    """Write ``<argv[0]>/rank-<SLURM_PROCID>`` with the task's view of SLURM."""
-    folder = Path(argv[0])
+def _args(version_dir: str) -> list[str]:
+    path = Path(version_dir) / "args"
+    return path.read_text().split("\n") if path.is_file() else []
+
+
+def record_call(version_dir: str, *, requeued: bool) -> None:
+    (Path(version_dir) / "called").write_text(f"{version_dir} requeued={requeued}")
+
+
+def write_rank(version_dir: str, *, requeued: bool) -> None:
+    """Write ``<args[0]>/rank-<SLURM_PROCID>`` with the task's view of SLURM."""
+    folder = Path(_args(version_dir)[0])
     rank = os.environ["SLURM_PROCID"]
-    (folder / f"rank-{rank}").write_text(f"{os.environ['SLURM_NTASKS']} {os.environ.get('RUNWAY_EXPERIMENT_VERSION')}")
+    (folder / f"rank-{rank}").write_text(f"{os.environ['SLURM_NTASKS']} {Path(version_dir).name}")
     sys.exit(0)
 
 
-def exit_with(argv: list[str]) -> None:
-    print(f"about to exit with {argv[0]}", file=sys.stderr)
-    sys.exit(int(argv[0]))
+def exit_with(version_dir: str, *, requeued: bool) -> None:
+    code = _args(version_dir)[0]
+    print(f"about to exit with {code}", file=sys.stderr)
+    sys.exit(int(code))
 
 
-def sleep(argv: list[str]) -> None:
-    time.sleep(float(argv[0]))
+def sleep(version_dir: str, *, requeued: bool) -> None:
+    time.sleep(float(_args(version_dir)[0]))
 
 
-def resumable(argv: list[str]) -> None:
-    """First run: leave a marker and wait to be preempted. Run with
-    ``--resume``: copy the marker into ``resumed`` and finish."""
-    folder = Path(argv[0])
+def resumable(version_dir: str, *, requeued: bool) -> None:
+    """First run: leave a marker and wait to be preempted. Run as requeued:
+    copy the marker into ``resumed`` and finish."""
+    folder = Path(_args(version_dir)[0])
     marker = folder / "first-run"
-    if "--resume" not in argv:
+    if not requeued:
         marker.write_text(os.environ["SLURM_JOB_ID"])
         time.sleep(300)
         sys.exit(5)  # never preempted: fail, so the test says so
-    (folder / "resumed").write_text(f"{marker.read_text()} {' '.join(argv)}")
+    (folder / "resumed").write_text(f"{marker.read_text()} requeued={requeued}")

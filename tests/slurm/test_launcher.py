@@ -46,22 +46,21 @@ def wait_for_file(path: Path, limit_s: float = WAIT_LIMIT_S) -> None:
 
 @pytest.mark.slurm
 @pytest.mark.timeout(WAIT_LIMIT_S)
-def test_runway_command_runs_on_slurm_and_is_recorded(slurm_cluster, plugins, make_job, capsys):
-    job = make_job(["plugins"], wait=True, partition=slurm_cluster.partition)
+def test_a_job_runs_its_version_folder_on_slurm_and_is_recorded(slurm_cluster, plugins, make_job, job_entries_on_path, capsys):
+    job = make_job([], partition=slurm_cluster.partition)
 
-    handle = plugins.hook.launch_job(job=job, launcher="slurm")
+    handle = follow(submit(job, entry=f"{job_entries_on_path}:record_call").info["record"])
 
     assert handle.launcher == "slurm" and handle.state == "completed" and handle.result == 0
     (record,) = [json.loads(line) for line in (job.version_dir / "jobs.jsonl").read_text().splitlines()]
     assert record["job_id"] == handle.job_id
-    assert record["launcher"] == "slurm" and record["argv"] == ["plugins"] and record["command"] == "plugins"
+    assert record["launcher"] == "slurm" and record["argv"] == ["execute", str(job.version_dir)] and record["command"] == "train"
     assert record["folder"] == str(job.version_dir / "slurm") and record["submitted"]
+    assert (job.version_dir / "called").read_text() == f"{job.version_dir} requeued=False"
     progress = capsys.readouterr().err
     assert f"SLURM job {handle.job_id}: COMPLETED" in progress
     assert plugins.hook.job_status(record=record)["state"] == "COMPLETED"
-    logs = plugins.hook.job_logs(record=record)
-    # `runway plugins` ran on the node and listed this very plugin
-    assert "runway_slurm.plugin" in logs and "===== stderr" in logs
+    assert "===== stderr" in plugins.hook.job_logs(record=record)
     assert plugins.hook.cancel_job(record=record) is False  # nothing left to cancel
 
 
@@ -75,7 +74,7 @@ def test_hooks_leave_other_launchers_alone(plugins, make_job):
 
 def test_dry_run_prints_the_batch_script_and_submits_nothing(plugins, make_job, capsys):
     job = make_job(
-        ["train", "exp", "--version", "1"],
+        [],
         dry_run=True,
         partition="gpu-long",
         time="00:30:00",
@@ -164,8 +163,8 @@ def test_every_task_of_a_two_task_job_runs(slurm_cluster, make_job, job_entries_
 
     assert handle.state == "completed"
     assert sorted(p.name for p in out.iterdir()) == ["rank-0", "rank-1"]
-    # both ranks saw two tasks and the experiment version from job.env
-    assert {p.read_text() for p in out.iterdir()} == {f"2 {job.version}"}
+    # both ranks saw two tasks and the job's version folder
+    assert {p.read_text() for p in out.iterdir()} == {f"2 {job.version_dir.name}"}
 
 
 def requeue_by_admin(record: dict) -> None:
@@ -190,9 +189,9 @@ def test_a_job_that_slurm_requeues_by_itself_restarts_with_resume(
     handle = follow(record, poll_s=1.0)
 
     assert handle.state == "completed"
-    first_job_id, *argv = (out / "resumed").read_text().split()
+    first_job_id, requeued = (out / "resumed").read_text().split()
     assert first_job_id == record["job_id"]  # the same SLURM job, run again
-    assert argv == [str(out), "--resume"]
+    assert requeued == "requeued=True"
     assert len(read_records(job.version_dir)) == 1
     # the killed first run did not leave a failed result behind
     stdout, _, stderr = plugins.hook.job_logs(record=record).partition("===== stderr")

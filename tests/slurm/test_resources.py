@@ -108,33 +108,21 @@ def test_defaults_and_errors_from_section():
     assert isinstance(info.value, RunwayError) and info.value.exit_code == 2
 
 
-def test_checkpoint_requeues_the_same_command_marked_as_requeued(monkeypatch):
+def test_checkpoint_requeues_the_same_folder_marked_as_requeued(monkeypatch, tmp_path):
     monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
-    command = RunwayCommand(["train", "exp", "--version", "3"], env={"A": "1"}, workdir="/tmp")
-    assert command.argv_for_this_run() == ["train", "exp", "--version", "3"]
-    delayed = command.checkpoint()
-    resumed = delayed.function
-    assert isinstance(resumed, RunwayCommand) and resumed.requeued
-    assert resumed.argv_for_this_run() == ["train", "exp", "--version", "3", "--resume"]
-    assert (resumed.env, resumed.workdir, resumed.entry) == ({"A": "1"}, "/tmp", command.entry)
-    assert resumed.checkpoint().function.argv_for_this_run() == resumed.argv_for_this_run()  # added once
+    command = RunwayCommand(tmp_path / "exp_V3", env={"A": "1"}, workdir="/tmp")
+    assert not command.restarted()
+    resumed = command.checkpoint().function
+    assert isinstance(resumed, RunwayCommand) and resumed.requeued and resumed.restarted()
+    assert (resumed.version_dir, resumed.env, resumed.workdir, resumed.entry) == (
+        str(tmp_path / "exp_V3"), {"A": "1"}, "/tmp", command.entry)
 
 
-def test_a_requeued_run_resumes_once_its_version_has_a_checkpoint(monkeypatch, tmp_path):
-    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
-    version_dir = tmp_path / "exp_V1"
-    command = RunwayCommand(["train", "exp"], version_dir=version_dir)
-    assert command.argv_for_this_run() == ["train", "exp"]
+def test_a_job_slurm_requeued_by_itself_runs_as_requeued(monkeypatch, tmp_path):
     monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
-    # requeued before the first checkpoint: start over instead of failing on --resume
-    assert command.argv_for_this_run() == ["train", "exp"]
-    checkpoint = version_dir / "train" / "checkpoints" / "last.ckpt"
-    checkpoint.parent.mkdir(parents=True)
-    checkpoint.write_bytes(b"state")
-    assert command.argv_for_this_run() == ["train", "exp", "--resume"]
-    # a command without --resume (infer, eval) reruns as it is
-    assert RunwayCommand(["infer", "exp", "t"], version_dir=version_dir, resume_flag=None).argv_for_this_run() == [
-        "infer", "exp", "t"]
+    assert RunwayCommand(tmp_path).restarted()
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "0")
+    assert not RunwayCommand(tmp_path).restarted()
 
 
 def test_tasks_per_node_follow_the_trainers_devices_and_disagreements_are_errors():
@@ -156,14 +144,19 @@ def test_tasks_per_node_follow_the_trainers_devices_and_disagreements_are_errors
         resources_for_job({"gpus_per_node": 1}, config(accelerator="cuda", devices=2))
 
 
-def test_the_command_runs_the_cli_in_process_and_fails_on_nonzero_exit(monkeypatch, tmp_path, capsys):
+def test_the_command_calls_its_entry_with_the_folder_and_fails_the_job_on_bad_input(monkeypatch, tmp_path, capsys, job_entries_on_path):
     monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RUNWAY_SLURM_TEST_MARK", "unset")  # restored after the test
     workdir = tmp_path / "project"
     workdir.mkdir()
-    assert RunwayCommand(["plugins"], env={"RUNWAY_SLURM_TEST_MARK": "x"}, workdir=workdir)() == 0
-    assert "slurm" in capsys.readouterr().out
+    folder = tmp_path / "exp_V1"
+    folder.mkdir()
+    entry = f"{job_entries_on_path}:record_call"
+    assert RunwayCommand(folder, env={"RUNWAY_SLURM_TEST_MARK": "x"}, workdir=workdir, entry=entry)() == 0
+    assert (folder / "called").read_text() == f"{folder} requeued=False"
     assert os.environ["RUNWAY_SLURM_TEST_MARK"] == "x" and Path.cwd() == workdir
-    with pytest.raises(SlurmJobFailed, match="exited with status 2"):
-        RunwayCommand(["no-such-command"], workdir=tmp_path)()
+    # the real executor on a folder that holds no job: a failed SLURM job saying why
+    with pytest.raises(SlurmJobFailed, match="no job.json"):
+        RunwayCommand(folder, workdir=tmp_path)()
+    assert "no job.json" in capsys.readouterr().err

@@ -57,6 +57,39 @@ def job_files(version, record: dict, task: int, kind: str) -> Path:
 
 @pytest.mark.slurm
 @pytest.mark.timeout(LIMIT_S)
+def test_a_queued_job_trains_the_submitted_config_whatever_the_file_says_later(slurm_cluster, project, invoke):
+    opts = [*small_opts(slurm_cluster.partition), "executor.model.init_args.hidden=[12]", '+launcher.slurm.additional_parameters={"hold": true}']
+    submitted = invoke("train", "example", "--launcher", "slurm", "--opts", *opts)
+    assert submitted.exit_code == 0, submitted.output
+    version = only_version(project)
+    (record,) = read_job_records(version.path)
+    job_id = record["job_id"]
+    try:
+        wait_until(lambda: "JobHeld" in _squeue_reason(job_id) or "held" in _squeue_reason(job_id).lower(), "the job to be held")
+        # the user edits the experiment while the job waits: a syntax error, nothing the job could train
+        experiment_file = project / "configs" / "experiments" / "example.jsonnet"
+        experiment_file.write_text("{ this is : not jsonnet", encoding="utf-8")
+    finally:
+        subprocess.run(["scontrol", "release", job_id], check=True)
+    wait_until(lambda: version.status["state"] in ("completed", "failed"), "the job to end")
+
+    assert version.status["state"] == "completed", version.status
+    config = json.loads((version.path / "config.json").read_text())
+    assert config["executor"]["model"]["init_args"]["hidden"] == [12]
+    import torch
+
+    state = torch.load(version.checkpoints_dir / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    hidden_weights = [v for k, v in state.items() if k.endswith("weight")][0]
+    assert hidden_weights.shape[0] == 12  # the submitted width, not whatever the file says now
+
+
+def _squeue_reason(job_id: str) -> str:
+    out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T %r"], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+@pytest.mark.slurm
+@pytest.mark.timeout(LIMIT_S)
 def test_train_with_wait_trains_on_slurm_into_the_version(slurm_cluster, project, invoke):
     result = invoke("train", "example", "--launcher", "slurm", "--wait", "--opts", *small_opts(slurm_cluster.partition))
 
@@ -64,7 +97,8 @@ def test_train_with_wait_trains_on_slurm_into_the_version(slurm_cluster, project
     version = only_version(project)
     (record,) = read_job_records(version.path)
     assert f"SLURM job {record['job_id']}: COMPLETED" in result.output
-    assert record["argv"][:2] == ["train", "example"] and record["version"] == 1 and record["num_tasks"] == 1
+    assert record["argv"] == ["execute", str(version.path)] and record["command"] == "train"
+    assert record["version"] == 1 and record["num_tasks"] == 1
     assert {p.name for p in version.checkpoints()} == {"best.ckpt", "last.ckpt"}
     assert version.status["state"] == "completed" and version.status["job_type"] == "train"
     assert json.loads((version.path / "provenance.json").read_text())["launcher"] == "slurm"

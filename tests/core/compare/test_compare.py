@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runway.cli.init_cmd import create_project
+from runway.project.scaffold import create_project
 from runway.cli.main import cli
 from runway.experiment.status import write_status
 

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 from config_files import write
 
-from runway.cli.common import config_option, opts_option, resolve_config
+from runway.cli.common import config_option, opts_option
+from runway.config.loading import resolve_config
 from runway.cli.main import cli
 from runway.config import fingerprint, load_config
 

@@ -133,7 +133,7 @@ def test_provenance_outside_git(tmp_path):
 
 def test_tracked_job_records_each_ending(tmp_path):
     from runway.errors import ConfigError, RunFailed
-    from runway.experiment.jobs import tracked
+    from runway.job.execute import tracked
 
     version = ExperimentStore(tmp_path).allocate("exp")
     with tracked(version, "train"):

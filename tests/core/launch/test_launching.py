@@ -91,14 +91,34 @@ def test_train_hands_the_job_to_the_named_launcher_and_returns_at_once(project, 
     assert result.exit_code == 0, result.output
     assert "tiny_V1: submitted with launcher 'fake' as job 7" in result.output
     (job,) = fake.jobs
-    assert job.argv == ["train", "tiny", "--opts", "+launcher.fake.cpus=3", "--version", "1"]
+    assert job.argv == ["execute", str(project / "experiments" / "tiny_V1")] and job.command == "train"
     assert (job.experiment, job.version, job.version_dir) == ("tiny", 1, project / "experiments" / "tiny_V1")
-    assert job.env == {"RUNWAY_EXPERIMENT_VERSION": "1"}
+    spec = json.loads((job.version_dir / "job.json").read_text())
+    assert spec["command"] == "train" and spec["launcher"] == FAKE and spec["resources"] == {"cpus": 3}
     assert job.resources == {"cpus": 3}  # the config's launcher.<name> section, after --opts
     assert job.config["train"]["trainer_paras"]["devices"] == 1 and job.resumable
     assert (job.wait, job.dry_run) == (False, False)
     assert json.loads((job.version_dir / "status.json").read_text())["state"] == "pending"
     assert read_job_records(job.version_dir)[0]["job_id"] == "7"
+
+
+@pytest.mark.slow
+def test_a_submitted_job_runs_its_spec_even_after_the_experiment_file_breaks(project, invoke, fake):
+    assert invoke("train", "tiny", "--launcher", FAKE, "--opts", "train.epochs=1", "executor.model.init_args.hidden=[6]").exit_code == 0
+    (job,) = fake.jobs
+    # while the job waits in a queue, the user breaks the experiment file
+    (project / "configs" / "experiments" / "tiny.jsonnet").write_text("{ not: jsonnet", encoding="utf-8")
+
+    executed = invoke("execute", str(job.version_dir))  # what the launcher's process runs
+
+    assert executed.exit_code == 0, executed.output
+    status = json.loads((job.version_dir / "status.json").read_text())
+    assert status["state"] == "completed"
+    import torch
+
+    state = torch.load(job.version_dir / "train" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    first = next(v for k, v in state["state_dict"].items() if k.endswith("weight"))
+    assert first.shape[0] == 6
 
 
 def test_status_cancel_and_logs_follow_a_submitted_job(project, invoke, fake):
@@ -131,7 +151,7 @@ def test_wait_follows_the_job_and_its_result_is_the_exit_code(project, invoke, f
     fake.wait_result = "failed"
     failed = invoke("run", "tiny", "--launcher", FAKE, "--wait")
     assert failed.exit_code == 1
-    assert fake.jobs[-1].wait and fake.jobs[-1].argv[:2] == ["run", "tiny"]
+    assert fake.jobs[-1].wait and fake.jobs[-1].command == "run"
 
     fake.wait_result = "completed"
     assert invoke("run", "tiny", "--launcher", FAKE, "--wait").exit_code == 0
@@ -140,7 +160,7 @@ def test_wait_follows_the_job_and_its_result_is_the_exit_code(project, invoke, f
 def test_dry_run_allocates_no_version(project, invoke, fake):
     shown = invoke("train", "tiny", "--dry-run")  # the local launcher
     assert shown.exit_code == 0, shown.output
-    assert "RUNWAY_EXPERIMENT_VERSION=1 runway train tiny --version 1" in shown.output
+    assert f"runway execute {project / 'experiments' / 'tiny_V1'}" in shown.output
     assert not (project / "experiments" / "tiny_V1").exists()
 
     assert invoke("train", "tiny", "--launcher", FAKE, "--dry-run").exit_code == 0

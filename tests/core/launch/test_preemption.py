@@ -65,11 +65,11 @@ def test_sigterm_saves_the_current_state_before_lightning_stops(project, invoke,
 
 
 def test_jobs_know_whether_their_command_resumes(tmp_path):
-    def job(*argv: str) -> Job:
-        return Job(argv=list(argv), experiment="e", version=1, version_dir=tmp_path, project_root=tmp_path)
+    def job(command: str) -> Job:
+        return Job(version_dir=tmp_path, experiment="e", version=1, command=command, project_root=tmp_path)
 
-    assert job("train", "e").resumable and job("run", "e").resumable
-    assert not job("infer", "e", "test").resumable and not job().resumable
+    assert job("train").resumable and job("run").resumable
+    assert not job("infer").resumable
     assert preemption.resume_checkpoint(tmp_path) is None
     (tmp_path / "train" / "checkpoints").mkdir(parents=True)
     (tmp_path / "train" / "checkpoints" / "last.ckpt").write_bytes(b"x")

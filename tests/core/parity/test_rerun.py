@@ -10,15 +10,12 @@ from pathlib import Path
 import pytest
 
 from runway.config import load_config
-from runway.experiment.jobs import start_version
 from runway.experiment.rerun import (
     git_differences,
     package_differences,
     parse_target,
     plan_rerun,
-    redacted_keys,
 )
-from runway.experiment.store import ExperimentStore
 from runway.project import Project
 
 
@@ -28,12 +25,14 @@ def _version_dir(root: Path, label: str) -> Path:
 
 def _start(root: Path, opts: tuple[str, ...] = ()):
     """A version of `tiny` with its records written (as `runway train` writes them), nothing run."""
+    from runway.job.submit import Submission, base_provenance, create_version
+    from runway.plugins import get_plugins
+
     project = Project.find(root)
     config = load_config("tiny", project=project, opts=opts)
-    return start_version(
-        ExperimentStore.for_project(project), "tiny", config, project,
-        argv=["runway", "train", "tiny"], parent=None, tags=[], launcher="local",
-    )
+    sub = Submission(command="train", name="tiny", config=config, project=project, argv=["runway", "train", "tiny"])
+    version, _ = create_version(sub, ["csv"], provenance=base_provenance(sub, get_plugins()))
+    return version
 
 
 def test_rerun_repeats_the_metrics_exactly_and_refuses_other_packages(project: Path, invoke) -> None:
@@ -70,7 +69,7 @@ def test_nothing_differs_right_after_a_version_starts(project: Path) -> None:
     version = _start(project)
     plan = plan_rerun(Project.find(project), "tiny")
     assert plan.version.number == version.number
-    assert plan.differences == [] and plan.missing_secrets == [] and plan.command == "train"
+    assert plan.differences == [] and plan.command == "train"
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
@@ -95,15 +94,21 @@ def test_rerun_refuses_another_commit_or_uncommitted_changes(project: Path, invo
     assert not any("uncommitted" in d for d in plan.differences), plan.differences
 
 
-def test_rerun_refuses_redacted_values_until_given(project: Path, invoke) -> None:
+def test_rerun_takes_secrets_from_the_version_or_refuses_until_given(project: Path, invoke) -> None:
     _start(project, opts=("+_private.api_key=s3cret",))
-    saved = json.loads((_version_dir(project, "tiny_V1") / "config.json").read_text())
+    folder = _version_dir(project, "tiny_V1")
+    saved = json.loads((folder / "config.json").read_text())
     assert saved["_private"]["api_key"] == "***"
+    assert plan_rerun(Project.find(project), "tiny").config["_private"]["api_key"] == "s3cret"
+
+    (folder / "secrets.json").unlink()
     refused = invoke("rerun", "tiny", "--force")
     assert refused.exit_code == 2
     assert "redacted values" in refused.output and "_private.api_key" in refused.output
+    wrong = invoke("rerun", "tiny", "--force", "--opts", "_private.api_key=guess")
+    assert wrong.exit_code == 2 and "_private.api_key" in wrong.output and "changed" in wrong.output
     plan = plan_rerun(Project.find(project), "tiny", ["_private.api_key=s3cret"])
-    assert plan.missing_secrets == [] and plan.config["_private"]["api_key"] == "s3cret"
+    assert plan.config["_private"]["api_key"] == "s3cret"
 
 
 def test_difference_rules() -> None:
@@ -118,6 +123,5 @@ def test_difference_rules() -> None:
     assert package_differences({"packages": {"surely-not-installed-pkg": "1.0"}}) == [
         "package surely-not-installed-pkg: recorded 1.0, now not installed"
     ]
-    assert redacted_keys({"a": {"token": "***", "n": 1}, "l": ["***"]}) == ["a.token", "l.0"]
     assert parse_target("exp") == ("exp", None) and parse_target("exp:V3") == ("exp", 3)
     assert parse_target("exp:latest") == ("exp", None) and parse_target("exp:2") == ("exp", 2)

@@ -78,11 +78,9 @@ def test_a_sweep_goes_to_the_launcher_as_one_array(project, invoke, runway_built
     assert ledger["id"] == "tiny-1" and ledger["swept_keys"] == ["executor.optimizer.lr", "train.batch_size"]
     for job, point, (lr, batch) in zip(jobs, ledger["points"], expected):
         version = store.get("tiny", job.version)
-        assert job.argv == [
-            "train", "tiny", "--opts", f"executor.optimizer.lr={lr}", f"train.batch_size={batch}", "train.epochs=1",
-            "--version", str(job.version), "--tag", "sweep=tiny-1",
-        ]
-        assert job.env == {"RUNWAY_EXPERIMENT_VERSION": str(job.version)} and not job.wait
+        assert job.argv == ["execute", str(version.path)] and job.command == "train" and not job.wait
+        spec = json.loads((version.path / "job.json").read_text())
+        assert spec["tags"] == ["sweep=tiny-1"] and spec["launcher"] == "keep-array"
         assert version.config["executor"]["optimizer"]["lr"] == lr and version.config["train"]["batch_size"] == batch
         assert version.provenance["sweep"] == {"id": "tiny-1", "point": point["index"], "overrides": point["overrides"]}
         assert version.status["state"] == "pending"
@@ -182,8 +180,10 @@ def test_secrets_in_a_sweep_stay_out_of_provenance_and_the_ledger_command_line(
     )
     assert result.exit_code == 0, result.output
     (jobs,) = launcher.arrays
-    # the job itself still gets the value: only the records are redacted
-    assert all('+plugins.tracker.api_key="s3cr3t-value"' in job.argv for job in jobs), jobs[0].argv
+    # the job itself still gets the value (kept apart, owner-only): only the records are redacted
+    from runway.job.spec import read_config
+
+    assert all(read_config(job.version_dir)["plugins"]["tracker"]["api_key"] == "s3cr3t-value" for job in jobs)
     store = ExperimentStore(project / "experiments")
     for job in jobs:
         version = store.get("tiny", job.version)

@@ -13,6 +13,7 @@ import pytest
 
 from runway.experiment.store import ExperimentStore
 from runway.sweep.ledger import find_ledger
+from runway.sweep.runner import observe
 
 WAIT_LIMIT_S = 400
 
@@ -92,17 +93,17 @@ def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, i
             if sweep.poll() is not None:
                 pytest.fail(f"the sweep ended early with {sweep.returncode}")
             try:
-                states = [p["state"] for p in _points(project)]
+                _, observed = observe(find_ledger(project / "experiments", None), persist=False)
             except Exception:
                 return False
-            return states[:3] == ["completed", "completed", "running"]
+            return [seen["state"] for seen in observed][:3] == ["completed", "completed", "running"]
 
         _wait_for(third_running, "two completed points and a third running")
     finally:
         os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and the point it runs, like a lost machine
         sweep.wait()
     store = ExperimentStore(project / "experiments")
-    assert store.versions("tiny") == [1, 2, 3]
+    assert store.versions("tiny") == [1, 2, 3, 4]  # every point was submitted; the fourth never started
     finished = {n: store.get("tiny", n).status["updated"] for n in (1, 2)}
     status = invoke("sweep", "status")
     assert [line.split()[1] for line in status.output.splitlines()[2:]] == ["completed", "completed", "interrupted", "pending"]
@@ -113,12 +114,14 @@ def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, i
     assert "resuming 2 of 4 point(s)" in resumed.output
     points = _points(project)
     assert [p["state"] for p in points] == ["completed"] * 4
-    assert [p["version"] for p in points] == [1, 2, 4, 5]
+    # the interrupted point gets a new version; the one that never started runs in its own folder
+    assert [p["version"] for p in points] == [1, 2, 5, 4]
     assert points[2]["attempts"] == [{"version": 3, "state": "interrupted", "error": points[2]["attempts"][0]["error"]}]
+    assert points[3]["attempts"] == []
     assert store.versions("tiny") == [1, 2, 3, 4, 5]
     assert {n: store.get("tiny", n).status["updated"] for n in (1, 2)} == finished  # not run again
     assert store.get("tiny", 3).status["state"] == "interrupted"
-    assert [store.get("tiny", n).config["train"]["batch_size"] for n in (4, 5)] == [48, 64]
+    assert [store.get("tiny", n).config["train"]["batch_size"] for n in (5, 4)] == [48, 64]
     assert invoke("sweep", "resume").output.startswith("sweep tiny-1: nothing to resume")
 
 
@@ -129,9 +132,9 @@ def test_fail_fast_stops_at_the_first_failed_point(project, invoke, runway_built
     result = invoke("sweep", "tiny", "--opts", "executor.model.init_args.hidden=[-1],[16],[32]", "--fail-fast")
 
     assert result.exit_code == 1
-    assert "--fail-fast: stopping after the first failure; 2 point(s) not started" in result.output
+    assert "--fail-fast: stopping after the first failure; 2 job(s) not started" in result.output
     points = _points(project)
     assert [p["state"] for p in points] == ["failed", "pending", "pending"]
     assert points[0]["error"] == ExperimentStore(project / "experiments").get("tiny", 1).status["error"]
     assert ExperimentStore(project / "experiments").versions("tiny") == [1]
-    assert "tiny_V1/sweep.log" in result.output
+    assert "tiny_V1/job.log" in result.output

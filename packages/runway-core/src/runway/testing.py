@@ -15,8 +15,7 @@
 ``runway_clean_process``
     a process without the project's code around the test: those packages are
     unimported and their registered transforms, executors and metrics
-    forgotten before and after it, ``sys.path`` is restored afterwards and
-    ``RUNWAY_EXPERIMENT_VERSION`` is unset.
+    forgotten before and after it, and ``sys.path`` is restored afterwards.
 ``runway_project``
     ``runway_project(configs={"tiny": TEXT}, files={"executors/mine.py": CODE})``
     creates a project from the ``runway init`` template under ``tmp_path``,
@@ -74,7 +73,7 @@ def make_project(
     ``configs/experiments/<name>.jsonnet``; ``files`` maps paths relative to
     ``root`` to text written there (e.g. an extra executor module).
     """
-    from runway.cli.init_cmd import create_project
+    from runway.project.scaffold import create_project
 
     create_project(root)
     for name, text in (configs or {}).items():
@@ -134,7 +133,6 @@ def runway_project_packages() -> tuple[str, ...]:
 
 @pytest.fixture
 def runway_clean_process(monkeypatch: pytest.MonkeyPatch, runway_project_packages: tuple[str, ...]) -> Iterator[None]:
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
     forget_project_code(runway_project_packages)
     saved_path = list(sys.path)
     yield

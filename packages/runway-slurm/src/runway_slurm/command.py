@@ -1,4 +1,4 @@
-"""The callable that a SLURM job runs: one runway command, in-process.
+"""The callable that a SLURM job runs: one version folder's job, in-process.
 
 This module imports submitit at the top (the class derives from
 ``Checkpointable``); import it only where a job is built or run.
@@ -6,12 +6,11 @@ This module imports submitit at the top (the class derives from
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,19 @@ from submitit.helpers import Checkpointable, DelayedSubmission
 
 from runway_slurm.errors import SlurmJobFailed
 
-RUNWAY_MAIN = "runway.cli.main:main"
-RESUME_FLAG = "--resume"
+#: what each task calls with the version folder: the job executor every launcher uses
+RUNWAY_EXECUTE = "runway.job.execute:execute"
 # SLURM counts the restarts of a requeued job in this variable.
 RESTART_COUNT_VARIABLE = "SLURM_RESTART_COUNT"
 
 
-def resolve_entry(entry: str) -> Callable[[list[str]], Any]:
+def resolve_entry(entry: str) -> Callable[..., Any]:
     """``"package.module:function"`` -> the function."""
-    module_name, _, attribute = entry.partition(":")
-    if not module_name or not attribute:
+    from runway.support.imports import import_object
+
+    if ":" not in entry:
         raise ValueError(f"entry {entry!r} is not 'module:function'")
-    return getattr(importlib.import_module(module_name), attribute)
+    return import_object(entry, "slurm job entry")
 
 
 def _install_warning_handler() -> tuple[threading.Event, Callable[[int, Any], None] | None, int | None]:
@@ -70,83 +70,63 @@ def _install_warning_handler() -> tuple[threading.Event, Callable[[int, Any], No
 
 
 class RunwayCommand(Checkpointable):
-    """Run ``entry(argv)`` (by default the runway CLI) on a SLURM node.
+    """Execute the job of ``version_dir`` on a SLURM node.
 
-    Every task of the job (one per rank) runs it with ``env`` applied and
-    the project root as working folder. A non-zero ``SystemExit`` becomes
-    :class:`SlurmJobFailed`, so that SLURM records the job as failed.
+    Every task of the job (one per rank) calls ``entry(version_dir,
+    requeued=...)`` (by default :func:`runway.job.execute.execute`) with
+    ``env`` applied and the project root as working folder. A failed job
+    raises :class:`SlurmJobFailed`, so that SLURM records it as failed.
 
     Preemption contract: when SLURM warns the job (USR2 before the time
-    limit, or a preemption), a training command saves ``last.ckpt`` of its
-    current state and stops (``runway.launch.preemption``); then submitit
-    calls :meth:`checkpoint` and requeues the job. The requeued run, and a
-    job that SLURM requeues by itself (``scontrol requeue``, a node failure),
-    adds ``--resume`` when it restarts, and continues from that checkpoint.
-    With ``version_dir`` set, ``--resume`` is added only once the version has
-    a checkpoint to resume from (a requeue before the first one starts over).
-    Lightning's own SLURM auto-requeue is off in these jobs, so the job is
-    requeued once, by submitit.
+    limit, or a preemption), training saves ``last.ckpt`` of its current
+    state and stops (``runway.launch.preemption``); then submitit calls
+    :meth:`checkpoint` and requeues the job. The requeued run, and a job
+    that SLURM requeues by itself (``scontrol requeue``, a node failure),
+    runs with ``requeued=True``: it continues from the version's
+    ``last.ckpt`` when there is one (a requeue before the first checkpoint
+    starts over). Lightning's own SLURM auto-requeue is off in these jobs,
+    so the job is requeued once, by submitit.
     """
 
     def __init__(
         self,
-        argv: Sequence[str],
+        version_dir: str | os.PathLike[str],
         *,
         env: dict[str, str] | None = None,
         workdir: str | os.PathLike[str] | None = None,
-        entry: str = RUNWAY_MAIN,
-        resume_flag: str | None = RESUME_FLAG,
-        version_dir: str | os.PathLike[str] | None = None,
+        entry: str = RUNWAY_EXECUTE,
         requeued: bool = False,
     ) -> None:
-        self.argv = list(argv)
+        self.version_dir = str(version_dir)
         self.env = dict(env or {})
         self.workdir = str(workdir) if workdir is not None else None
         self.entry = entry
-        self.resume_flag = resume_flag
-        self.version_dir = str(version_dir) if version_dir is not None else None
         self.requeued = requeued
 
     def __repr__(self) -> str:
-        return f"RunwayCommand({self.argv!r}, entry={self.entry!r})"
+        return f"RunwayCommand({self.version_dir!r}, entry={self.entry!r})"
 
-    def resumed_argv(self) -> list[str]:
-        """``argv`` with the resume flag, added once."""
-        if self.resume_flag is None or self.resume_flag in self.argv:
-            return list(self.argv)
-        return [*self.argv, self.resume_flag]
-
-    def can_resume(self) -> bool:
-        """Whether there is something to resume from (always, when the
-        command's version folder is not known)."""
-        if self.version_dir is None:
-            return True
-        from runway.launch.preemption import resume_checkpoint
-
-        return resume_checkpoint(self.version_dir) is not None
-
-    def argv_for_this_run(self) -> list[str]:
+    def restarted(self) -> bool:
+        """Whether this run continues a requeued job (submitit's requeue, or SLURM's own)."""
         restarts = os.environ.get(RESTART_COUNT_VARIABLE, "0")
-        restarted = self.requeued or (restarts.isdigit() and int(restarts) > 0)
-        if restarted and self.can_resume():
-            return self.resumed_argv()
-        return list(self.argv)
+        return self.requeued or (restarts.isdigit() and int(restarts) > 0)
 
     def __call__(self) -> int:
+        from runway.errors import RunFailed, RunwayError
         from runway.launch import preemption
 
         os.environ.update(self.env)
         if self.workdir is not None and Path(self.workdir).is_dir():
             os.chdir(self.workdir)
-        argv = self.argv_for_this_run()
-        main = resolve_entry(self.entry)
+        run = resolve_entry(self.entry)
         warned, submitit_handler, signum = _install_warning_handler()
         if submitit_handler is not None:
             preemption.set_requeue_owner("slurm")
             # a warning that came after training's last batch: requeue now
             preemption.set_unguarded_stop_handler(lambda reason: submitit_handler(signum, None))
+        what = f"the job of {self.version_dir}"
         try:
-            main(argv)
+            run(self.version_dir, requeued=self.restarted())
         except preemption.Preempted as stopped:
             print(f"runway: {stopped}; requeueing", file=sys.stderr, flush=True)
             if submitit_handler is not None:
@@ -154,6 +134,14 @@ class RunwayCommand(Checkpointable):
                 submitit_handler(signum, None)
             # other ranks end here; the requeue stops the job as a whole
             raise SystemExit(-1) from None
+        except (RunFailed, RunwayError) as exc:
+            from runway.job.execute import report_failure
+
+            if isinstance(exc, RunFailed):
+                report_failure(exc)
+            else:
+                print(f"Error: {exc}", file=sys.stderr, flush=True)
+            raise SlurmJobFailed(f"{what} failed: {exc}") from exc
         except SystemExit as exc:
             # submitit leaves through SystemExit once it has requeued the job;
             # that exit must stay an exit, not become a failed result.
@@ -161,19 +149,10 @@ class RunwayCommand(Checkpointable):
                 raise
             code = exc.code
             if code not in (None, 0):
-                raise SlurmJobFailed(f"`runway {' '.join(argv)}` exited with status {code}") from exc
+                raise SlurmJobFailed(f"{what} exited with status {code}") from exc
         return 0
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> DelayedSubmission:
-        """What submitit requeues on preemption or time-out: this command
-        with the resume flag."""
-        resumed = RunwayCommand(
-            self.argv,
-            env=self.env,
-            workdir=self.workdir,
-            entry=self.entry,
-            resume_flag=self.resume_flag,
-            version_dir=self.version_dir,
-            requeued=True,
-        )
+        """What submitit requeues on preemption or time-out: this job, marked requeued."""
+        resumed = RunwayCommand(self.version_dir, env=self.env, workdir=self.workdir, entry=self.entry, requeued=True)
         return DelayedSubmission(resumed, *args, **kwargs)

@@ -10,7 +10,6 @@ import contextlib
 import io
 import re
 import shutil
-import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -22,9 +21,11 @@ from submitit.core.utils import FailedJobError
 from submitit.slurm.slurm import SlurmExecutor
 
 from runway.launch.job import Job, JobHandle
-from runway_slurm.command import RESUME_FLAG, RUNWAY_MAIN, RunwayCommand
+from runway_slurm.command import RUNWAY_EXECUTE, RunwayCommand
 from runway_slurm.errors import SlurmRejected, SlurmUnavailable
-from runway_slurm.records import append_record, now_iso
+from runway.support.clock import now_iso
+from runway.support.processes import this_host
+from runway_slurm.records import append_record
 from runway_slurm.resources import SECTION, SlurmResources, resources_for_job
 from runway_slurm.status import JobState, query_state, tail
 
@@ -50,8 +51,7 @@ def submitit_folder(job: Job) -> Path:
 
 
 def default_job_name(job: Job) -> str:
-    first = job.argv[0] if job.argv else ""
-    command = first if re.fullmatch(r"[\w-]+", first) else "job"
+    command = job.command if re.fullmatch(r"[\w-]+", job.command or "") else "job"
     return f"runway-{job.experiment}-V{job.version}-{command}"
 
 
@@ -59,7 +59,7 @@ def make_executor(folder: Path, resources: SlurmResources, job_name: str, *, scr
     """A ``SlurmExecutor`` writing into ``folder`` with ``resources`` set."""
     if not script_only and (shutil.which("sbatch") is None or shutil.which("srun") is None):
         raise SlurmUnavailable(
-            f"--launcher slurm needs SLURM's sbatch and srun on PATH, and {socket.gethostname()} has "
+            f"--launcher slurm needs SLURM's sbatch and srun on PATH, and {this_host()} has "
             "none. Run on a SLURM login node, or add --dry-run to see the batch script."
         )
     executor_class = _ScriptOnlySlurmExecutor if script_only else SlurmExecutor
@@ -68,20 +68,9 @@ def make_executor(folder: Path, resources: SlurmResources, job_name: str, *, scr
     return executor
 
 
-def command_for(job: Job, entry: str = RUNWAY_MAIN) -> RunwayCommand:
-    """What the job's tasks run. A runway ``train``/``run`` resumes from its
-    version's checkpoint when requeued; other commands rerun as they are.
-    Another ``entry`` (tests, tools) always gets ``--resume`` on a requeue."""
-    if entry != RUNWAY_MAIN:
-        return RunwayCommand(job.argv, env=job.env, workdir=job.project_root, entry=entry)
-    return RunwayCommand(
-        job.argv,
-        env=job.env,
-        workdir=job.project_root,
-        entry=entry,
-        resume_flag=RESUME_FLAG if job.resumable else None,
-        version_dir=job.version_dir,
-    )
+def command_for(job: Job, entry: str = RUNWAY_EXECUTE) -> RunwayCommand:
+    """What the job's tasks run: the version folder's job (another ``entry`` for tests and tools)."""
+    return RunwayCommand(Path(job.version_dir).absolute(), env=job.env, workdir=job.project_root, entry=entry)
 
 
 def job_resources(job: Job) -> SlurmResources:
@@ -133,7 +122,7 @@ def _record(job: Job, job_id: str, folder: Path, resources: SlurmResources, job_
         "job_id": job_id,
         "submitted": now_iso(),
         "argv": list(job.argv),
-        "command": job.argv[0] if job.argv else None,
+        "command": job.command,
         "experiment": job.experiment,
         "version": job.version,
         "folder": str(folder),
@@ -145,11 +134,11 @@ def _record(job: Job, job_id: str, folder: Path, resources: SlurmResources, job_
     return record
 
 
-def submit(job: Job, *, entry: str = RUNWAY_MAIN, out: TextIO | None = None) -> JobHandle:
+def submit(job: Job, *, entry: str = RUNWAY_EXECUTE, out: TextIO | None = None) -> JobHandle:
     """Submit ``job`` and return at once (state ``submitted``).
 
-    ``entry`` is the ``module:function`` that each task calls with
-    ``job.argv``; it is the runway CLI unless a test or tool says otherwise.
+    ``entry`` is the ``module:function`` that each task calls with the
+    version folder; it is the job executor unless a test or tool says otherwise.
     """
     out = out or sys.stderr
     resources = job_resources(job)
@@ -172,7 +161,7 @@ def submit_array(
     folder: Path,
     *,
     resources: SlurmResources | None = None,
-    entry: str = RUNWAY_MAIN,
+    entry: str = RUNWAY_EXECUTE,
     job_name: str | None = None,
 ) -> list[JobHandle]:
     """Submit ``jobs`` as one SLURM job array (a sweep: one version each).
@@ -224,7 +213,7 @@ def follow(record: dict[str, Any], *, out: TextIO | None = None, poll_s: float =
     return JobHandle(launcher=LAUNCHER, state="completed", job_id=job_id, result=result, info=info)
 
 
-def launch(job: Job, *, entry: str = RUNWAY_MAIN, out: TextIO | None = None) -> JobHandle:
+def launch(job: Job, *, entry: str = RUNWAY_EXECUTE, out: TextIO | None = None) -> JobHandle:
     """``launch_job`` for ``--launcher slurm``: dry run, submit, or submit
     and follow (``job.wait``)."""
     resources = job_resources(job)

@@ -10,6 +10,5 @@ from __future__ import annotations
 from runway.launch.records import JOBS_FILE
 from runway.launch.records import append_job_record as append_record
 from runway.launch.records import read_job_records as read_records
-from runway.support.clock import now_iso
 
-__all__ = ["JOBS_FILE", "append_record", "now_iso", "read_records"]
+__all__ = ["JOBS_FILE", "append_record", "read_records"]

@@ -13,16 +13,12 @@ command receives every token, in order, as a tuple.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from runway.errors import ConfigError
-
-if TYPE_CHECKING:
-    from runway.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,35 +80,3 @@ def config_option(func: F) -> F:
         default=None,
         help="Use this jsonnet/JSON config file instead of configs/experiments/NAME.jsonnet.",
     )(func)
-
-
-def resolve_config(
-    name_or_none: str | None,
-    config_file: str | Path | None,
-    opts: Sequence[str],
-    *,
-    dummy: bool = False,
-) -> tuple[Project, dict[str, Any]]:
-    """The project and the resolved config for a command's NAME/--config/--opts.
-
-    With ``--config FILE`` the project is the one around the current folder,
-    else the one holding the file (or, outside any project, the file's
-    folder); ``runway.experiment_name`` is NAME when given, else the file's
-    stem. Without it, NAME is ``configs/experiments/NAME.jsonnet`` of the
-    project around the current folder.
-    """
-    from runway.config import load_config
-    from runway.config.loading import EXT_EXPERIMENT_NAME
-    from runway.project import Project
-
-    if config_file is not None:
-        path = Path(config_file).resolve()
-        if not path.is_file():
-            raise ConfigError(f"--config {config_file}: no such file")
-        project = Project.find(required=False) or Project.for_config_file(path)
-        ext_vars = {EXT_EXPERIMENT_NAME: name_or_none} if name_or_none else None
-        return project, load_config(path, project=project, opts=opts, ext_vars=ext_vars, dummy=dummy)
-    if not name_or_none:
-        raise ConfigError("give an experiment NAME or --config FILE")
-    project = Project.find()
-    return project, load_config(name_or_none, project=project, opts=opts, dummy=dummy)

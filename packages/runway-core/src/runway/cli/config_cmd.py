@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from runway.cli.common import config_option, opts_option, resolve_config
+from runway.cli.common import config_option, opts_option
+from runway.config.loading import resolve_config
 
 
 @click.group("config")

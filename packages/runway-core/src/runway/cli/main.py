@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "infer": "runway.cli.experiment_cmds:infer",
     "eval": "runway.cli.experiment_cmds:eval_",
     "run": "runway.cli.experiment_cmds:run",
+    "execute": "runway.cli.experiment_cmds:execute",
     "list": "runway.cli.experiment_cmds:list_",
     "show": "runway.cli.experiment_cmds:show",
     "migrate": "runway.cli.migrate_cmd:migrate",
@@ -56,6 +57,7 @@ SHORT_HELP: dict[str, str] = {
     "infer": "Predict a version's test data with a checkpoint into test-SUFFIX/ (then eval).",
     "eval": "Compute a test run's metrics into metrics.json and log them.",
     "run": "Train, infer and eval an experiment in one go.",
+    "execute": "Execute the job written in a version folder (what launchers run).",
     "list": "List experiment versions with their status and test metrics.",
     "show": "Show a version: provenance, config diff against its parent, metrics, checkpoints.",
     "migrate": "Rewrite a runway_for_ml config into Runway's keys, saying what changed key by key.",
@@ -73,6 +75,16 @@ SHORT_HELP: dict[str, str] = {
 _ENVIRONMENT_ERRNOS = frozenset(
     getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM") if hasattr(errno, name)
 )
+# errnos of a path that cannot be used as given: too long, a symlink loop, a
+# file where a folder should be (or the reverse), a name already taken
+_PATH_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENAMETOOLONG", "ELOOP", "ENOTDIR", "EISDIR", "EEXIST") if hasattr(errno, name)
+)
+
+
+def _short_path(name: object, limit: int = 200) -> str:
+    text = str(name)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 class LazyGroup(click.Group):
@@ -104,12 +116,22 @@ class LazyGroup(click.Group):
         except RunwayError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except RuntimeError as exc:
+            # pathlib (before Python 3.13) reports a symlink loop as a RuntimeError, not ELOOP
+            if not str(exc).startswith("Symlink loop from "):
+                raise
+            click.echo(f"Error: cannot use the path: {exc}. Fix the symbolic link.", err=True)
+            ctx.exit(2)
         except OSError as exc:
             # a full disk or a folder that cannot be written is the machine's
             # state, not a bug: say which file, without a traceback
+            if exc.errno in _PATH_ERRNOS:
+                where = f" {_short_path(exc.filename)}" if exc.filename else ""
+                click.echo(f"Error: cannot use the path{where}: {exc.strerror or exc}. Choose another name or fix the folder.", err=True)
+                ctx.exit(2)
             if exc.errno not in _ENVIRONMENT_ERRNOS:
                 raise
-            where = f" ({exc.filename})" if exc.filename else ""
+            where = f" ({_short_path(exc.filename)})" if exc.filename else ""
             click.echo(f"Error: cannot write{where}: {exc.strerror or exc}. Free space or fix the folder's permissions, then rerun.", err=True)
             ctx.exit(2)
 

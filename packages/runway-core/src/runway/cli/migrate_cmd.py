@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from runway.compat.migration import render
 from runway.errors import ConfigError
 from runway.support.files import write_atomic
-
-
-def render(config: dict, source: Path, target: Path | None) -> str:
-    text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
-    if target is not None and target.suffix == ".json":
-        return text
-    # JSON is valid jsonnet; the comment says where it came from
-    return f"// Migrated from the runway_for_ml config {source.name} by `runway migrate`.\n{text}"
 
 
 @click.command("migrate")

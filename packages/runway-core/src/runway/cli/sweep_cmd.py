@@ -121,7 +121,7 @@ def start(
 def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fail_fast: bool | None, wait: bool) -> None:
     """Run again the points of SWEEP (default: the latest) that failed, were interrupted or never ran."""
     from runway.sweep.ledger import find_ledger
-    from runway.sweep.runner import SweepSource, observe, points_to_resume, reset_points, resolve_source, run_points
+    from runway.sweep.runner import observe, points_to_resume, reset_points, run_points, stored_source
 
     project = _project()
     ledger = find_ledger(project.experiments_dir, sweep_id)
@@ -130,9 +130,7 @@ def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fai
     if not todo:
         click.echo(f"sweep {ledger.id}: nothing to resume, all {len(observed)} point(s) completed")
         return
-    argv = data["source_argv"]
-    config_file = argv[argv.index("--config") + 1] if "--config" in argv else None
-    source: SweepSource = resolve_source(data["experiment"], config_file)
+    source = stored_source(project, ledger, data)
     launcher = launcher or data["launcher"]
     parallel = parallel or int(data.get("parallel") or 1)
     fail_fast = data.get("fail_fast", False) if fail_fast is None else fail_fast
@@ -143,7 +141,7 @@ def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fai
 
 
 def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]]) -> list[str]:
-    from runway.compare.table import render_table
+    from runway.support.tables import render_table
     from runway.sweep.runner import counts
 
     keys = data.get("swept_keys") or []
@@ -166,11 +164,12 @@ def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]]) -> list[
 @click.option("--json", "as_json", is_flag=True, help="Print the ledger with each point's current state as JSON.")
 def status(sweep_id: str | None, watch: bool, interval: float, as_json: bool) -> None:
     """Show each point of SWEEP (an id or an experiment name; default the latest sweep): state, version, error."""
-    from runway.sweep.ledger import FINAL_STATES, find_ledger
+    from runway.sweep.ledger import FINAL_STATES, find_ledger, shown
     from runway.sweep.runner import observe
 
     ledger = find_ledger(_project().experiments_dir, sweep_id)
     data, observed = observe(ledger)
+    data = shown(data)
     if as_json:
         for point, seen in zip(data["points"], observed):
             point["state"], point["error"] = seen["state"], seen.get("error")
@@ -192,7 +191,7 @@ def status(sweep_id: str | None, watch: bool, interval: float, as_json: bool) ->
 @sweep.command("list")
 def list_() -> None:
     """List the sweeps of this project, oldest first, with their points' states as recorded."""
-    from runway.compare.table import render_table
+    from runway.support.tables import render_table
     from runway.sweep.ledger import all_ledgers
 
     rows = []

@@ -15,6 +15,7 @@ ported class runs as a plain ``LightningModule``), otherwise it becomes
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -490,3 +491,12 @@ def migrate_config(config: Mapping[str, Any], *, project: Any = None) -> Migrati
     :returns: the new config and the changes, key by key.
     """
     return _Migrator(config, project).run()
+
+
+def render(config: dict, source: Path, target: Path | None) -> str:
+    """The text of a migrated config: JSON for a ``.json`` target, else jsonnet saying where it came from."""
+    text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+    if target is not None and target.suffix == ".json":
+        return text
+    # JSON is valid jsonnet; the comment says where it came from
+    return f"// Migrated from the runway_for_ml config {source.name} by `runway migrate`.\n{text}"

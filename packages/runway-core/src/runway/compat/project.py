@@ -273,7 +273,7 @@ def migrate_project(root: Path) -> ProjectMigration:
         migration = migrate_config(evaluated, project=project)
         if not migration.changes:
             continue
-        from runway.cli.migrate_cmd import render
+        from runway.compat.migration import render
 
         plan.lines.extend(f"{rel}: {line}" for line in migration.lines() if not line.startswith("!"))
         plan.todos.extend(f"{rel}: {line[2:]}" for line in migration.lines() if line.startswith("!"))

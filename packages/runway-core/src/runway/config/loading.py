@@ -20,7 +20,7 @@ Extra ``ext_vars`` given by the caller are added (and may replace these).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,3 +125,35 @@ def load_config(
         config = apply_overrides(config, overrides)
     validate(config, plugins)
     return config
+
+
+def resolve_config(
+    name_or_none: str | None,
+    config_file: str | Path | None,
+    opts: Sequence[str],
+    *,
+    dummy: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """The project and the resolved config for a command's NAME/--config/--opts.
+
+    With ``--config FILE`` the project is the one around the current folder,
+    else the one holding the file (or, outside any project, the file's
+    folder); ``runway.experiment_name`` is NAME when given, else the file's
+    stem. Without it, NAME is ``configs/experiments/NAME.jsonnet`` of the
+    project around the current folder.
+    """
+    from runway.config import load_config
+    from runway.config.loading import EXT_EXPERIMENT_NAME
+    from runway.project import Project
+
+    if config_file is not None:
+        path = Path(config_file).resolve()
+        if not path.is_file():
+            raise ConfigError(f"--config {config_file}: no such file")
+        project = Project.find(required=False) or Project.for_config_file(path)
+        ext_vars = {EXT_EXPERIMENT_NAME: name_or_none} if name_or_none else None
+        return project, load_config(path, project=project, opts=opts, ext_vars=ext_vars, dummy=dummy)
+    if not name_or_none:
+        raise ConfigError("give an experiment NAME or --config FILE")
+    project = Project.find()
+    return project, load_config(name_or_none, project=project, opts=opts, dummy=dummy)

@@ -6,6 +6,6 @@ Light to import; the Lightning parts (``runway.experiment.executor``,
 
 from runway.experiment.registry import register_executor, register_metric
 from runway.experiment.store import ExperimentStore, Version
-from runway.experiment.versions import VERSION_ENV, allocate_version
+from runway.experiment.versions import allocate_version
 
-__all__ = ["VERSION_ENV", "ExperimentStore", "Version", "allocate_version", "register_executor", "register_metric"]
+__all__ = ["ExperimentStore", "Version", "allocate_version", "register_executor", "register_metric"]

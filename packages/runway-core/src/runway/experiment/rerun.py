@@ -1,20 +1,27 @@
 """Rerunning a version from its folder alone: ``runway rerun NAME[:VERSION]``.
 
-A rerun reads the version's ``config.json`` and ``provenance.json`` (never
-the experiment's current config file) and runs that config again into a new
-version of the same experiment. Before anything runs it checks that the code
-and environment are the ones recorded:
+A rerun reads the version's job (``job.json``, ``config.json`` and its
+secrets, checked against the fingerprint recorded at submission: an edited
+``config.json`` is refused, naming the keys that changed) and
+``provenance.json`` (never the experiment's current config file), and
+submits that config again, through the same submit path as ``runway train``,
+into a new version of the same experiment. Before anything runs it checks
+that the code and environment are the ones recorded:
 
 - git: the commit, the uncommitted changes (the recorded ``git diff HEAD``
   patch) and the untracked files of the project's repository;
+- the project's code without git: the digest of each file under the code
+  folders and of each registered transform's and executor's source
+  (``provenance.json``'s ``code``), naming the files that changed, appeared
+  or went;
 - the Python version and the versions of the packages in
   ``provenance.json``'s ``packages`` (a package recorded but no longer
   installed counts too).
 
 Any difference refuses the rerun (exit 2) with the list, unless ``--force``.
-``config.json`` is redacted: a value saved as ``"***"`` must be given with
-``--opts key=value`` (``--force`` does not skip this; a secret cannot be
-guessed).
+Secrets come back from the version's ``secrets.json``; where that file is
+gone, a value saved as ``"***"`` must be given with ``--opts key=value``
+(``--force`` does not skip this; a secret cannot be guessed).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import ExperimentError
-from runway.experiment.provenance import KEY_PACKAGES, git_state, package_versions
+from runway.experiment.provenance import KEY_PACKAGES, code_state, git_state, package_versions
 from runway.experiment.store import CONFIG_FILE, ExperimentStore, Version
 
 # provenance fields a rerun records beside the usual ones
@@ -44,7 +51,6 @@ class RerunPlan:
     command: str  # "run" (the original has test runs) or "train"
     dummy: bool
     differences: list[str] = field(default_factory=list)
-    missing_secrets: list[str] = field(default_factory=list)
 
     @property
     def config_file(self) -> Path:
@@ -60,14 +66,6 @@ def parse_target(target: str) -> tuple[str, int | None]:
     if not digits.isdigit():
         raise ExperimentError(f"{target!r}: expected NAME or NAME:VERSION (a number, V<n> or latest)")
     return name, int(digits)
-
-
-def redacted_keys(config: dict[str, Any]) -> list[str]:
-    """Dotted keys of ``config`` whose value was redacted (``"***"``) when it was saved."""
-    from runway.config import flatten
-    from runway.config.redact import REDACTED
-
-    return [key for key, value in flatten(config).items() if value == REDACTED]
 
 
 def _lines(text: str) -> int:
@@ -104,6 +102,29 @@ def git_differences(recorded: dict[str, Any] | None, current: dict[str, Any] | N
     return found
 
 
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:SHOWN_FILES]) + (f", ... ({len(names)} in all)" if len(names) > SHOWN_FILES else "")
+
+
+def code_differences(recorded: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+    """How the project's code files now differ from the ``code`` record of ``provenance.json``."""
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("files"), dict):
+        return []  # recorded before code digests were
+    if recorded.get("digest") == current.get("digest"):
+        return []
+    before, after = recorded["files"], current.get("files") or {}
+    changed = sorted(n for n in before.keys() & after.keys() if before[n] != after[n])
+    added, gone = sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys())
+    parts = []
+    if changed:
+        parts.append("changed: " + _listed(changed))
+    if added:
+        parts.append("new: " + _listed(added))
+    if gone:
+        parts.append("gone: " + _listed(gone))
+    return [f"code files differ from the recorded digests ({'; '.join(parts) or 'digest differs'})"]
+
+
 def package_differences(provenance: dict[str, Any]) -> list[str]:
     """Recorded Python and package versions that differ from the installed ones."""
     import sys
@@ -127,45 +148,34 @@ def package_differences(provenance: dict[str, Any]) -> list[str]:
 
 def plan_rerun(project: Any, target: str, opts: tuple[str, ...] | list[str] = ()) -> RerunPlan:
     """Read version ``target`` (``NAME[:VERSION]``) and check that it can be rerun here."""
-    from runway.config import apply_overrides, parse_overrides
+    from runway.job.spec import load_job
 
     name, number = parse_target(target)
     version = ExperimentStore.for_project(project).get(name, number)
-    config = version.config
-    if not config:
-        raise ExperimentError(f"{version.label} has no {CONFIG_FILE} in {version.path}; it cannot be rerun")
+    spec, config = load_job(version.path, supplied=opts)
     provenance = version.provenance
     if not provenance:
         raise ExperimentError(
             f"{version.label} has no provenance.json in {version.path}: nothing says which code and "
             "packages made it, so a rerun cannot be checked"
         )
-    if opts:
-        config = apply_overrides(config, parse_overrides(opts))
     differences = git_differences(provenance.get("git"), git_state(Path(project.root)))
+    if isinstance(provenance.get("code"), dict):
+        project.load_code()  # its transforms and executors register, as when the version was submitted
+        differences += code_differences(provenance["code"], code_state(Path(project.root), project.code_dirs))
     differences += package_differences(provenance)
-    command = "run" if version.tests() else "train"
-    argv = [str(a) for a in provenance.get("command") or []]
     return RerunPlan(
         version=version,
         config=config,
-        command=command,
-        dummy="--dummy" in argv,
+        command=spec.command,
+        dummy=spec.dummy,
         differences=differences,
-        missing_secrets=redacted_keys(config),
     )
 
 
 def check_plan(plan: RerunPlan, *, force: bool) -> None:
-    """Refuse (``ExperimentError``, exit 2) a rerun with redacted values, or differences without ``force``."""
+    """Refuse (``ExperimentError``, exit 2) a rerun whose code or packages differ, unless ``force``."""
     label = plan.version.label
-    if plan.missing_secrets:
-        keys = ", ".join(plan.missing_secrets)
-        example = " ".join(f"{key}=VALUE" for key in plan.missing_secrets)
-        raise ExperimentError(
-            f"{label}'s config.json has redacted values (saved as \"***\"): {keys}. "
-            f"Give them for the rerun: runway rerun {plan.version.name}:{plan.version.number} --opts {example}"
-        )
     if plan.differences and not force:
         listing = "\n".join(f"  - {line}" for line in plan.differences)
         raise ExperimentError(

@@ -9,8 +9,8 @@ Versions start at 1. A name's ``/`` is stored as ``__`` in the folder name
 parser of those folder names.
 
 Processes that belong to a version they did not allocate (DDP ranks, a
-requeued job, the process a launcher starts) find it in the environment
-variable :data:`VERSION_ENV`, set by whoever allocated it.
+requeued job, the process a launcher starts) are given its folder
+(``runway execute VERSION_DIR``, see :mod:`runway.job`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 
 from runway.errors import ExperimentError
 
-VERSION_ENV = "RUNWAY_EXPERIMENT_VERSION"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 # what a name's "/" becomes in its version folders' names
 FOLDER_SEPARATOR = "__"
@@ -100,13 +99,3 @@ def allocate_version(experiments_dir: Path | str, name: str) -> tuple[int, Path]
                 continue
             return candidate, folder
     raise ExperimentError(f"could not allocate a version of {name!r} in {experiments_dir}")
-
-
-def version_from_env() -> int | None:
-    """The version set by a launcher in :data:`VERSION_ENV`, if any."""
-    raw = os.environ.get(VERSION_ENV, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise ExperimentError(f"{VERSION_ENV}={raw!r} is not a version number")
-    return int(raw)

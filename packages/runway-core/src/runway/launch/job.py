@@ -6,27 +6,32 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: the runway command that executes a version folder's job (``runway execute DIR``)
+EXECUTE_COMMAND = "execute"
+
 
 @dataclass
 class Job:
-    """One command to run for one experiment version.
+    """One version folder to execute.
 
-    ``argv`` is the runway command line that the launched process runs (for
-    example ``["train", "exp", "--version", "3"]``); ``version_dir`` is the
-    experiment version folder it belongs to (allocated before launch, so every
-    rank and every requeue writes into the same one); ``resources`` is the
-    launcher's config section (``launcher.<name>``) after ``--opts``;
-    ``config`` is the whole resolved config when the caller has it, so that a
-    launcher can derive resources from other sections (tasks per node from
-    ``train.trainer_paras.devices``). ``wait`` asks the launcher to follow
-    the job to its end; ``dry_run`` to show what it would submit, and submit
-    nothing (``version_dir`` then does not exist).
+    The folder holds the job spec, written at submission
+    (:mod:`runway.job.spec`): a launcher runs
+    ``runway.job.execute.execute(version_dir)`` there (in-process, or as
+    ``python -m runway execute VERSION_DIR``), in every rank and on every
+    requeue, so all of them run the one config that was submitted.
+    ``command`` is the spec's command (``train``, ``run``); ``resources`` is
+    the launcher's config section (``launcher.<name>``); ``config`` is the
+    whole resolved config, so that a launcher can derive resources from
+    other sections (tasks per node from ``train.trainer_paras.devices``).
+    ``wait`` asks the launcher to follow the job to its end; ``dry_run`` to
+    show what it would submit, and submit nothing (``version_dir`` then does
+    not exist).
     """
 
-    argv: list[str]
+    version_dir: Path
     experiment: str
     version: int
-    version_dir: Path
+    command: str
     project_root: Path
     resources: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -35,22 +40,23 @@ class Job:
     config: dict[str, Any] | None = None
 
     @property
-    def command(self) -> str | None:
-        """The runway command (``train``, ``run``...), the first word of ``argv``."""
-        return self.argv[0] if self.argv else None
+    def argv(self) -> list[str]:
+        """The runway command line that executes this job in another process."""
+        return [EXECUTE_COMMAND, str(self.version_dir)]
 
     @property
     def resumable(self) -> bool:
-        """Whether the command takes ``--resume`` (continue from the version's
-        ``last.ckpt``), as a requeued job needs."""
+        """Whether a requeued run continues from the version's ``last.ckpt``."""
         from runway.launch.preemption import RESUMABLE_COMMANDS
 
         return self.command in RESUMABLE_COMMANDS
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("config", None)
         data["version_dir"] = str(self.version_dir)
         data["project_root"] = str(self.project_root)
+        data["argv"] = self.argv
         return data
 
 

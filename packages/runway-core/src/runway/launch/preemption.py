@@ -8,8 +8,8 @@ sees the request at the next batch end, on every rank at the same step,
 writes ``train/checkpoints/last.ckpt`` of the current state (to a temporary
 name, then renamed) and raises :class:`Preempted`. The launcher then
 requeues the job, and the requeued job continues with ``--resume`` from
-that checkpoint, in the same experiment version (``RUNWAY_EXPERIMENT_VERSION``)
-and the same logger run.
+that checkpoint, in the same experiment version folder and the same
+logger run.
 
 Outside training (data preparation, inference) nothing can be saved
 mid-way: :func:`training_is_guarded` is false, and the launcher requeues at

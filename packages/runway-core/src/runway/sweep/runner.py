@@ -1,58 +1,53 @@
 """Starting, running, following and resuming sweeps.
 
-A sweep is one experiment run once per point. Each point gets its own
-experiment version, allocated by the sweep (so the ledger knows it before
-the job starts), with ``config.json`` resolved for the point and
-``provenance.json`` recording ``sweep: {id, point, overrides}``. The job is
-the ordinary ``runway train|run NAME --opts ... --version N`` command.
+A sweep is one experiment run once per point. Every point is an ordinary
+submission (:mod:`runway.job.submit`): its own experiment version with the
+point's resolved config, validated before any version exists, and
+``provenance.json`` recording ``sweep: {id, point, overrides}``. All the
+points' versions are allocated first, then handed to the launcher at once
+through ``launch_array``: the local launcher executes them as child
+processes, ``--parallel`` at a time, and returns when they have ended;
+SLURM submits one job array. A launcher without arrays gets them one by one
+through ``launch_job``.
 
-With ``--launcher local`` the points run as subprocesses of the sweep, one
-after another or ``parallel`` at a time, and the sweep waits for them. With
-any other launcher every version is allocated first and all the jobs are
-handed over at once through ``launch_array`` (SLURM: one job array), or one
-by one through ``launch_job`` where no plugin submits arrays.
+The sweep's base config (resolved when it started) is kept beside the
+ledger, so ``runway sweep resume`` runs the points that were asked for,
+whatever the experiment's file says now.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
+import shutil
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runway.errors import ConfigError, ExperimentError
+from runway.launch.local import NOT_STARTED
 from runway.sweep.ledger import FINAL_STATES, Ledger, create_ledger, runner_alive
 from runway.sweep.space import Axis, Point, expand_grid, parse_axes, sample_random
 from runway.sweep.state import observe_point
 
 LOCAL = "local"
 COMMANDS = ("train", "run")
-POINT_LOG = "sweep.log"
-POLL_S = 0.2
 FOLLOW_POLL_S = 2.0
-# how long stopped points get to record that they were interrupted
-STOP_GRACE_S = 30.0
 
 Echo = Callable[[str], None]
 
 
 @dataclass
 class SweepSource:
-    """The experiment a sweep runs: its project, name, base config and CLI arguments."""
+    """The experiment a sweep runs: its project, name and base config (resolved once)."""
 
     project: Any
     name: str
     config: dict[str, Any]
-    argv: list[str]
     config_file: str | None = None
+    parent: str | None = None
 
     @property
     def experiments_dir(self) -> Path:
@@ -73,16 +68,22 @@ class Outcome:
 
 def resolve_source(name: str, config_file: str | Path | None) -> SweepSource:
     """The experiment NAME (or ``--config FILE``) without overrides."""
-    from runway.cli.common import resolve_config
+    from runway.config.loading import resolve_config
     from runway.experiment.versions import check_name
 
     check_name(name)
     project, config = resolve_config(name, config_file, ())
-    argv = [name]
-    if config_file is not None:
-        config_file = str(Path(config_file).resolve())
-        argv += ["--config", config_file]
-    return SweepSource(project, name, config, argv, config_file)
+    parent = config.get("parent") if isinstance(config.get("parent"), str) else None
+    return SweepSource(project, name, config, str(Path(config_file).resolve()) if config_file else None, parent)
+
+
+def stored_source(project: Any, ledger: Ledger, data: dict[str, Any]) -> SweepSource:
+    """The source a sweep started with, from the config kept beside its ledger."""
+    from runway.job.spec import read_config
+
+    config = read_config(ledger.folder)
+    parent = config.get("parent") if isinstance(config.get("parent"), str) else None
+    return SweepSource(project, data["experiment"], config, data.get("config_file"), parent)
 
 
 def build_points(axes: Sequence[Axis], random_count: int | None, seed: int | None) -> list[Point]:
@@ -91,26 +92,32 @@ def build_points(axes: Sequence[Axis], random_count: int | None, seed: int | Non
     return sample_random(axes, random_count, 0 if seed is None else seed)
 
 
-def check_points(source: SweepSource, points: Sequence[Point]) -> list[dict[str, Any]]:
-    """Every point's resolved config, checked before anything runs (a bad key is found now)."""
-    from runway.config import apply_overrides, validate
+def _submission(source: SweepSource, command: str, launcher: str, config: dict[str, Any], tag: str, provenance: dict[str, Any] | None = None) -> Any:
+    from runway.job.submit import Submission
 
+    return Submission(
+        command=command, name=source.name, config=config, project=source.project, launcher=launcher,
+        tags=(tag,), parent=source.parent, provenance=provenance or {},
+    )
+
+
+def check_points(source: SweepSource, points: Sequence[Point], *, command: str = "train", launcher: str = LOCAL) -> list[dict[str, Any]]:
+    """Every point's resolved config, checked as its submission will be (a bad key is found now)."""
+    from runway.config import apply_overrides, validate
+    from runway.job.submit import check_submission
+    from runway.plugins import get_plugins
+
+    plugins = get_plugins()
     configs = []
     for index, point in enumerate(points):
         try:
             config = apply_overrides(source.config, point.tokens())
             validate(config)
+            check_submission(_submission(source, command, launcher, config, "sweep"), plugins)
         except ConfigError as exc:
             raise ConfigError(f"sweep point {index} ({' '.join(point.tokens())}): {exc}") from None
         configs.append(config)
     return configs
-
-
-def _distributions() -> tuple[str, ...]:
-    from runway.plugins import get_plugins
-
-    info = get_plugins().info.values()
-    return tuple(sorted({i.distribution for i in info if i.distribution and not i.builtin}))
 
 
 def create_sweep(
@@ -124,8 +131,11 @@ def create_sweep(
     parallel: int = 1,
     fail_fast: bool = False,
 ) -> Ledger:
-    """Expand and check the points and write the sweep's ledger (nothing runs yet)."""
+    """Expand and check the points, write the sweep's ledger and base config (nothing runs yet)."""
+    import sys
+
     from runway.config.redact import redact_argv
+    from runway.job.spec import write_config
 
     if command not in COMMANDS:
         raise ConfigError(f"--command {command!r}: use one of {', '.join(COMMANDS)}")
@@ -139,12 +149,12 @@ def create_sweep(
         seed = secrets.randbelow(2**31)
     axes = parse_axes(tokens)
     points = build_points(axes, random_count, seed)
-    check_points(source, points)
+    check_points(source, points, command=command, launcher=launcher)
     swept = [a.key.lstrip("+") for a in axes if a.swept]
     record = {
         "experiment": source.name,
         "command": command,
-        "source_argv": source.argv,
+        "config_file": source.config_file,
         "launcher": launcher,
         "parallel": parallel,
         "fail_fast": fail_fast,
@@ -158,105 +168,32 @@ def create_sweep(
             for i, p in enumerate(points)
         ],
     }
-    return create_ledger(source.experiments_dir, source.name, record)
+    ledger = create_ledger(source.experiments_dir, source.name, record)
+    write_config(ledger.folder, source.config)
+    return ledger
 
 
-class PointStarter:
-    """Allocates a point's version and writes its records; builds its job.
+def never_started(experiments_dir: Path, experiment: str, point: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]] | None:
+    """``(version, spec, config)`` of the point's version when a local sweep submitted its job but
+    stopped before starting it: that folder is run as it is instead of a new version. (A job that
+    another launcher dropped is an attempt of its own, recorded as such.)"""
+    from runway.errors import RunwayError
+    from runway.experiment.status import read_status
+    from runway.experiment.store import Version
+    from runway.job.spec import load_job
+    from runway.sweep.state import version_path
 
-    Provenance (git state, packages) is collected once per sweep run, not
-    once per point: it is the same for all of them and asking git costs
-    subprocesses.
-    """
-
-    def __init__(self, source: SweepSource, ledger: Ledger, data: dict[str, Any], launcher: str) -> None:
-        from runway.experiment.jobs import command_line
-        from runway.experiment.provenance import collect_provenance
-        from runway.experiment.store import ExperimentStore
-
-        self.source = source
-        self.ledger = ledger
-        self.data = data
-        self.launcher = launcher
-        self.store = ExperimentStore.for_project(source.project)
-        parent = source.config.get("parent") if isinstance(source.config.get("parent"), str) else None
-        self.provenance = collect_provenance(
-            argv=command_line(),
-            project_root=source.project.root,
-            experiment=source.name,
-            version=0,
-            config_fingerprint="",
-            parent=parent,
-            tag=[self.tag],
-            launcher=launcher,
-            plugin_distributions=_distributions(),
-        )
-
-    @property
-    def tag(self) -> str:
-        return f"sweep={self.ledger.id}"
-
-    def start(self, index: int, config: dict[str, Any] | None = None) -> tuple[Any, Any]:
-        """Allocate point ``index``'s version; returns ``(version, job)``.
-
-        ``config`` is the point's resolved config when the caller has it.
-        The records are renamed into place but not flushed to disk one by
-        one; call :func:`flush_records` before handing the jobs over.
-        """
-        from runway.config import apply_overrides, fingerprint, redact
-        from runway.experiment.provenance import PROVENANCE_FILE
-        from runway.experiment.status import STATUS_FILE, now_iso
-        from runway.experiment.store import CONFIG_FILE
-        from runway.experiment.versions import VERSION_ENV
-        from runway.launch.job import Job
-
-        point = self.data["points"][index]
-        if config is None:
-            config = apply_overrides(self.source.config, point["opts"])
-        version = self.store.allocate(self.source.name)
-        now = now_iso()
-        _write_json(version.path / CONFIG_FILE, redact(config))
-        provenance = {
-            **self.provenance,
-            "version": version.number,
-            "config_fingerprint": fingerprint(config),
-            "created": now,
-            "sweep": {"id": self.ledger.id, "point": index, "overrides": redact(point["overrides"])},
-        }
-        _write_json(version.path / PROVENANCE_FILE, provenance)
-        # the record that runway.experiment.status.write_status(..., "pending") writes
-        _write_json(
-            version.path / STATUS_FILE,
-            {"state": "pending", "pid": None, "host": None, "updated": now, "started": None, "job_type": None, "launcher": self.launcher},
-        )
-        opts = ["--opts", *point["opts"]] if point["opts"] else []
-        job = Job(
-            argv=[self.data["command"], *self.source.argv, *opts, "--version", str(version.number), "--tag", self.tag],
-            experiment=self.source.name,
-            version=version.number,
-            version_dir=version.path,
-            project_root=Path(self.source.project.root),
-            resources=dict(((config.get("launcher") or {}).get(self.launcher)) or {}),
-            env={VERSION_ENV: str(version.number)},
-            wait=False,
-        )
-        return version, job
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Write through a temporary file and a rename, like every trusted record, without an fsync each.
-
-    Hundreds of per-file fsyncs dominate submitting a large sweep; one
-    :func:`flush_records` covers them all before any job can read them.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def flush_records() -> None:
-    """Flush the records written by :meth:`PointStarter.start` to disk."""
-    os.sync()
+    path = version_path(experiments_dir, experiment, point)
+    if path is None or not path.is_dir() or (point.get("job") or {}).get("launcher", LOCAL) != LOCAL:
+        return None
+    status = read_status(path)
+    if status.get("state") not in ("pending", "interrupted") or status.get("started"):
+        return None
+    try:
+        spec, config = load_job(path)
+    except RunwayError:
+        return None
+    return Version(experiment, spec.version, path), spec, config
 
 
 def describe_point(data: dict[str, Any], point: dict[str, Any]) -> str:
@@ -266,189 +203,88 @@ def describe_point(data: dict[str, Any], point: dict[str, Any]) -> str:
     return " ".join(f"{k}={json.dumps(shown[k])}" for k in keys if k in shown)
 
 
-# --------------------------------------------------------------------------- local
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM to the sweep stops it like Ctrl-C: the running points are stopped and recorded."""
-
-    def raise_interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@dataclass
-class _Running:
-    process: subprocess.Popen
-    version: Any
-    log: Any
-    started: float
-
-
-def _spawn(job: Any) -> tuple[subprocess.Popen, Any]:
-    log = open(Path(job.version_dir) / POINT_LOG, "ab")  # noqa: SIM115 (closed when the point ends)
-    env = {**os.environ, **job.env}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runway", *job.argv],
-        cwd=str(job.project_root),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    return process, log
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _stop(running: dict[int, _Running]) -> None:
-    """Ask every running point to stop (SIGINT: it records itself interrupted), then make sure."""
-    for item in running.values():
-        if item.process.poll() is None:
-            item.process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + STOP_GRACE_S
-    for item in running.values():
-        try:
-            item.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            item.process.kill()
-            item.process.wait()
-
-
-def run_local(
+def submit_points(
     source: SweepSource,
     ledger: Ledger,
     indices: Sequence[int],
     *,
-    parallel: int,
-    fail_fast: bool,
+    launcher: str,
+    parallel: int = 1,
+    fail_fast: bool = False,
     echo: Echo,
-) -> Outcome:
-    """Run the points ``indices`` as subprocesses, ``parallel`` at a time, recording each in the ledger."""
-    from runway.experiment.status import now_iso, read_status
-
-    ledger.claim_runner()
-    data = ledger.read()
-    starter = PointStarter(source, ledger, data, LOCAL)
-    total = len(data["points"])
-    queue = deque(indices)
-    running: dict[int, _Running] = {}
-    outcome = Outcome()
-
-    def finish(index: int, item: _Running) -> None:
-        item.log.close()
-        code = item.process.returncode
-        status = read_status(item.version.path)
-        state = status.get("state")
-        if code == 0 and state == "completed":
-            fields = {"state": "completed", "error": None}
-        elif state == "interrupted" or code in (-signal.SIGINT, 130) and state != "failed":
-            fields = {"state": "interrupted", "error": status.get("reason") or "interrupted"}
-        else:
-            error = status.get("error") or f"exit code {code}: {_tail(item.version.path / POINT_LOG, 1)}"
-            fields = {"state": "failed", "error": error}
-        ledger.update_point(index, finished=now_iso(), **fields)
-        outcome.counts[fields["state"]] = outcome.counts.get(fields["state"], 0) + 1
-        took = time.monotonic() - item.started
-        suffix = f": {fields['error']}" if fields["error"] else ""
-        echo(f"[{index + 1}/{total}] {item.version.label}: {fields['state']} in {took:.1f} s{suffix}")
-        if fields["state"] == "failed":
-            echo(f"    log: {item.version.path / POINT_LOG}")
-
-    with _terminate_as_interrupt():
-        try:
-            while queue or running:
-                while queue and len(running) < parallel and not outcome.stopped_early:
-                    index = queue.popleft()
-                    version, job = starter.start(index)
-                    flush_records()
-                    process, log = _spawn(job)
-                    running[index] = _Running(process, version, log, time.monotonic())
-                    ledger.update_point(
-                        index, state="running", version=version.number, label=version.label, error=None,
-                        started=now_iso(), finished=None, job={"launcher": LOCAL, "pid": process.pid},
-                    )
-                    echo(f"[{index + 1}/{total}] {version.label}: running  {describe_point(data, data['points'][index])}")
-                done = [i for i, item in running.items() if item.process.poll() is not None]
-                for index in done:
-                    finish(index, running.pop(index))
-                    if fail_fast and outcome.counts.get("failed") and not outcome.stopped_early:
-                        outcome.stopped_early = True
-                        echo(f"--fail-fast: stopping after the first failure; {len(queue)} point(s) not started")
-                        queue.clear()
-                        _stop(running)
-                if not done:
-                    time.sleep(POLL_S)
-        except KeyboardInterrupt:
-            echo(f"sweep {ledger.id} interrupted; stopping {len(running)} running point(s)")
-            _stop(running)
-            for index, item in running.items():
-                item.log.close()
-                ledger.update_point(index, state="interrupted", error="the sweep was interrupted", finished=now_iso())
-            raise
-    return outcome
-
-
-# --------------------------------------------------------------------------- other launchers
-
-
-def submit_points(source: SweepSource, ledger: Ledger, indices: Sequence[int], *, launcher: str, echo: Echo) -> None:
-    """Allocate every point's version, then hand all the jobs to ``launcher`` at once."""
+) -> None:
+    """Submit the points ``indices``: allocate every version through the submit path, then hand
+    all the jobs to ``launcher`` at once (local: run them here and return when they have ended)."""
+    from runway.config import apply_overrides, redact
     from runway.errors import RunwayError
-    from runway.experiment.status import now_iso, write_failure
+    from runway.experiment.status import write_failure
+    from runway.job.submit import base_provenance, check_submission, create_version, job_for
     from runway.plugins import get_plugins
+    from runway.support.clock import now_iso
 
     plugins = get_plugins()
-    available = plugins.implementers("launch_job")
-    if launcher not in available:
-        raise plugins.unknown("launcher", launcher, available)
     data = ledger.read()
-    starter = PointStarter(source, ledger, data, launcher)
-    started = [starter.start(index) for index in indices]
-    flush_records()
+    command = data["command"]
+    tag = f"sweep={ledger.id}"
+    if launcher == LOCAL:
+        ledger.claim_runner()
+    shared = base_provenance(_submission(source, command, launcher, source.config, tag), plugins)
+    started = []
+    for index in indices:
+        point = data["points"][index]
+        reused = never_started(source.experiments_dir, data["experiment"], point)
+        if reused is not None:
+            version, spec, config = reused
+        else:
+            config = apply_overrides(source.config, point["opts"])
+            sub = _submission(
+                source, command, launcher, config, tag,
+                {"sweep": {"id": ledger.id, "point": index, "overrides": redact(point["overrides"])}},
+            )
+            _, loggers = check_submission(sub, plugins)
+            version, spec = create_version(sub, loggers, provenance=shared, durable=False, runs_here=False)
+        job = job_for(version.path, spec, config)
+        if launcher == LOCAL:
+            job.resources.update(parallel=parallel, fail_fast=fail_fast)
+        started.append((index, version, job))
+        echo(f"[{index + 1}/{len(data['points'])}] {version.label}: {describe_point(data, point)}")
+    os.sync()  # the records were written without an fsync each; one flush covers them all
     ledger.update_points(
         {i: {"state": "pending", "version": v.number, "label": v.label, "error": None, "started": None, "finished": None, "job": None}
-         for i, (v, _) in zip(indices, started)}
+         for i, v, _ in started}
     )
-    jobs = [job for _, job in started]
-    folder = ledger.folder
-    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [job for _, _, job in started]
+    ledger.folder.mkdir(parents=True, exist_ok=True)
     try:
-        handles = plugins.hook.launch_array(jobs=jobs, launcher=launcher, folder=str(folder))
+        handles = plugins.hook.launch_array(jobs=jobs, launcher=launcher, folder=str(ledger.folder))
         as_array = handles is not None
         if handles is None:
             echo(f"launcher {launcher!r} submits no job arrays; submitting {len(jobs)} jobs one by one")
             handles = [plugins.hook.launch_job(job=job, launcher=launcher) for job in jobs]
     except (RunwayError, Exception) as exc:
-        for index, (version, _) in zip(indices, started):
-            write_failure(version.path, exc, job_type=data["command"])
-        ledger.update_points({i: {"state": "failed", "error": f"submission failed: {exc}"} for i in indices})
+        for _, version, _ in started:
+            if (version.status or {}).get("state") == "pending":
+                write_failure(version.path, exc, job_type=command)
+        ledger.update_points({i: {"state": "failed", "error": f"submission failed: {exc}"} for i, _, _ in started})
         raise
     fields: dict[int, dict[str, Any]] = {}
-    for index, (version, _), handle in zip(indices, started, handles):
+    for (index, version, _), handle in zip(started, handles):
+        if handle.state == NOT_STARTED:
+            # never ran: the version goes, and the point waits for `sweep resume` as if never submitted
+            shutil.rmtree(version.path, ignore_errors=True)
+            fields[index] = {"state": "pending", "version": None, "label": None, "job": None}
+            continue
         record = dict((handle.info or {}).get("record") or {"launcher": launcher, "job_id": handle.job_id})
-        state = {"completed": "completed", "failed": "failed"}.get(handle.state, "pending")
+        state = handle.state if handle.state in FINAL_STATES else "pending"
         fields[index] = {"state": state, "job": record, "submitted": now_iso()}
+        if state in FINAL_STATES:
+            fields[index]["finished"] = now_iso()
+            fields[index]["error"] = (handle.info or {}).get("error")
     ledger.update_points(fields)
-    first = handles[0].job_id if handles else None
-    how = f"as one job array ({str(first).split('_')[0]})" if as_array and first else "as separate jobs"
-    echo(f"sweep {ledger.id}: submitted {len(jobs)} point(s) to {launcher} {how}")
+    if launcher != LOCAL:
+        first = handles[0].job_id if handles else None
+        how = f"as one job array ({str(first).split('_')[0]})" if as_array and first else "as separate jobs"
+        echo(f"sweep {ledger.id}: submitted {len(jobs)} point(s) to {launcher} {how}")
 
 
 # --------------------------------------------------------------------------- state
@@ -518,10 +354,13 @@ def run_points(
     wait: bool,
     echo: Echo,
 ) -> Outcome:
-    """Run (local) or submit (other launchers) the points ``indices`` of a sweep."""
+    """Submit the points ``indices`` of a sweep; the local launcher runs them to their end."""
+    submit_points(source, ledger, indices, launcher=launcher, parallel=parallel, fail_fast=fail_fast, echo=echo)
     if launcher == LOCAL:
-        return run_local(source, ledger, indices, parallel=parallel, fail_fast=fail_fast, echo=echo)
-    submit_points(source, ledger, indices, launcher=launcher, echo=echo)
+        data, observed = observe(ledger)
+        chosen = set(indices)
+        found = counts([seen for point, seen in zip(data["points"], observed) if point["index"] in chosen])
+        return Outcome(counts=found, stopped_early=fail_fast and bool(found.get("pending")))
     if not wait:
         return Outcome(counts={"pending": len(indices)})
     return Outcome(counts=counts(follow(ledger, echo=echo)))
@@ -546,29 +385,39 @@ def points_to_resume(data: dict[str, Any], observed: Sequence[dict[str, Any]]) -
     return [
         p["index"]
         for p, seen in zip(data["points"], observed)
-        if seen["state"] in ("failed", "interrupted", "missing") or (seen["state"] == "pending" and p.get("version") is None)
+        if seen["state"] in ("failed", "interrupted", "missing")
+        or (seen["state"] == "pending" and (p.get("version") is None or (p.get("job") or {}).get("launcher", LOCAL) == LOCAL))
     ]
 
 
 def reset_points(ledger: Ledger, indices: Sequence[int], observed: Sequence[dict[str, Any]]) -> None:
-    """Move the points' last version into ``attempts`` and mark them pending again.
+    """Mark the points pending again; a point whose version ran moves it into ``attempts``.
 
-    A left-behind version whose own status never got past ``pending`` or
-    ``running`` (its job was killed before it could say so) is marked
-    ``interrupted``, so that ``runway list`` tells the truth about it too.
+    A point whose version was submitted but never started keeps it: that
+    folder runs as it is. A left-behind version whose own status never got
+    past ``pending`` or ``running`` although it started (its job was killed
+    before it could say so) is marked ``interrupted``, so that
+    ``runway list`` tells the truth about it too.
     """
     from runway.experiment.status import read_status, write_status
     from runway.sweep.state import version_path
 
     data = ledger.read()
+    experiments_dir = ledger.path.parent.parent
+    kept = {i for i in indices if never_started(experiments_dir, data["experiment"], data["points"][i]) is not None}
     for index in indices:
-        path = version_path(ledger.path.parent.parent, data["experiment"], data["points"][index])
-        if path is not None and path.is_dir() and read_status(path).get("state") in ("pending", "running", "unknown"):
+        path = version_path(experiments_dir, data["experiment"], data["points"][index])
+        if index in kept or path is None or not path.is_dir():
+            continue
+        if read_status(path).get("state") in ("pending", "running", "unknown"):
             write_status(path, "interrupted", reason=observed[index].get("error") or "rerun by `runway sweep resume`")
 
     def change(data: dict[str, Any]) -> None:
         for index in indices:
             point = data["points"][index]
+            if index in kept:
+                point.update(state="pending", error=None, job=None, started=None, finished=None)
+                continue
             if point.get("version") is not None:
                 point.setdefault("attempts", []).append(
                     {"version": point["version"], "state": observed[index]["state"], "error": observed[index].get("error")}
@@ -576,4 +425,3 @@ def reset_points(ledger: Ledger, indices: Sequence[int], observed: Sequence[dict
             point.update(state="pending", version=None, label=None, error=None, job=None, started=None, finished=None)
 
     ledger.update(change)
-

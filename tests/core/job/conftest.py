@@ -1,0 +1,37 @@
+"""A tiny project made from the `runway init` template, and a clean process around it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+
+# the example, cut down: 300 samples, a narrow network, 2 epochs at a constant rate
+TINY_CONFIG = """
+local example = import 'experiments/example.jsonnet';
+
+example + {
+  data_pipeline+: { transforms+: { 'input:digits'+: { setup_kwargs+: { limit: 300 } } } },
+  executor+: {
+    model+: { init_args+: { hidden: [16] } },
+    optimizer+: { lr: 0.01 },
+    scheduler: { name: 'constant' },
+  },
+  train+: { epochs: 2, batch_size: 32 },
+}
+"""
+
+
+@pytest.fixture
+def project(runway_project: Callable[..., Path], runway_builtin_plugins) -> Path:
+    """A fresh project (the init template plus configs/experiments/tiny.jsonnet), as cwd."""
+    return runway_project({"tiny": TINY_CONFIG})
+
+
+@pytest.fixture
+def invoke(runway_cli: Callable[..., Result]) -> Callable[..., Result]:
+    """``invoke("run", "tiny", ...)``: the CLI in-process; exceptions stay raised."""
+    return runway_cli
