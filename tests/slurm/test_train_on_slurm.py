@@ -191,21 +191,21 @@ def test_a_warned_job_checkpoints_requeues_and_resumes_in_the_same_version_and_l
 @pytest.mark.slurm
 @pytest.mark.timeout(LIMIT_S)
 def test_a_run_that_fails_on_the_cluster_exits_1_and_status_shows_its_stderr(slurm_cluster, project, invoke):
-    # a trainer option that only Lightning, on the node, can refuse
-    opts = [*small_opts(slurm_cluster.partition), "+train.trainer_paras.no_such_option=1"]
+    # a layer of -1 units passes every check at submission and fails when the node builds the model
+    opts = [*small_opts(slurm_cluster.partition), "executor.model.init_args.hidden=[-1]"]
 
     result = invoke("run", "example", "--launcher", "slurm", "--wait", "--opts", *opts)
 
     assert result.exit_code == 1
     version = only_version(project)
     (record,) = read_job_records(version.path)
-    assert record["argv"][:2] == ["run", "example"]
-    assert version.status["state"] == "failed" and "no_such_option" in version.status["error"]
+    assert record["command"] == "run"
+    assert version.status["state"] == "failed" and "negative dimension" in version.status["error"]
     status = invoke("status", "example")
     assert f"slurm job {record['job_id']}: FAILED" in status.output
     tail = status.output.split("last lines of its stderr:", 1)[1]
-    assert "no_such_option" in tail and "exited with status 1" in tail
-    assert "no_such_option" in invoke("logs", "example", "--stderr").output
+    assert "negative dimension" in tail and "failed" in tail
+    assert "negative dimension" in invoke("logs", "example", "--stderr").output
 
 
 @pytest.mark.slurm

@@ -6,11 +6,9 @@ executor base) load on first access, so ``import runway`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from runway._version import __version__
 from runway.hookspecs import hookimpl, hookspec
+from runway.support.lazy import lazy_attributes
 
 # public name -> "module:attribute", imported on first access
 _LAZY: dict[str, str] = {
@@ -28,18 +26,6 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'runway' has no attribute {name!r}")
-    module_name, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
-
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = ["__version__", "hookimpl", "hookspec", *_LAZY]

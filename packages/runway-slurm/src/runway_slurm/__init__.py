@@ -7,8 +7,7 @@ job runs), ``launch``/``submit``/``submit_array``/``follow``/``batch_script``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from runway.support.lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
     "SlurmResources": "runway_slurm.resources:SlurmResources",
@@ -21,14 +20,6 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'runway_slurm' has no attribute {name!r}")
-    module_name, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = list(_LAZY)

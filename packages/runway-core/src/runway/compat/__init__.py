@@ -29,8 +29,9 @@ reported by name, with that command, instead of a raw traceback.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from runway.support.lazy import lazy_attributes
 
 # public name -> "module:attribute", imported on first access
 _LAZY: dict[str, str] = {
@@ -55,6 +56,10 @@ _LAZY: dict[str, str] = {
 }
 
 
+_NEED_HF = ("HFDatasetTransform", "get_tokenizer")
+_lazy_getattr, __dir__ = lazy_attributes(__name__, _LAZY, globals(), extra=_NEED_HF)
+
+
 def __getattr__(name: str) -> Any:
     if name == "HFDatasetTransform":
         from runway.compat.transforms import hf_dataset_transform
@@ -66,20 +71,10 @@ def __getattr__(name: str) -> Any:
         hf_dataset_transform()  # the same message where runway-hf is missing
         from runway_hf.tokenizers import get_tokenizer as value
     else:
-        target = _LAZY.get(name)
-        if target is None:
-            raise AttributeError(f"module 'runway.compat' has no attribute {name!r}")
-        module_name, _, attr = target.partition(":")
-        value = getattr(importlib.import_module(module_name), attr)
+        return _lazy_getattr(name)
     globals()[name] = value
     return value
 
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, *_NEED_HF])
-
-
-_NEED_HF = ("HFDatasetTransform", "get_tokenizer")
 
 # the runway-hf names are left out of __all__: a star import must not need runway-hf
 __all__ = [*_LAZY]
