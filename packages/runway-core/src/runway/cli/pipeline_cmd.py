@@ -77,7 +77,7 @@ def prepare(
     from runway.pipeline import run_pipeline
 
     project, config = _load(name, config_file, opts, dummy)
-    project.load_code()
+    project.load_data_code()
     from runway.support.tables import render_table
 
     run = run_pipeline(config, project, nodes=nodes or None, regenerate=regenerate, dummy=dummy)

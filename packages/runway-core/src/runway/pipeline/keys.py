@@ -20,7 +20,8 @@ A node's key is the SHA-256 of the canonical JSON of its *key parts*:
 ``files``
     ``{path: content digest}`` for the setup kwargs named by the class's
     ``file_inputs`` (paths relative to the project root; a folder is hashed
-    file by file);
+    file by file); a file unchanged since it was last hashed (same size,
+    mtime and inode) is not read again (:mod:`runway.pipeline.input_digests`);
 ``dummy``
     whether dummy data was asked for, so the small sample never shadows the
     real data.
@@ -38,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import PipelineError, RunwayError
+from runway.pipeline.input_digests import InputDigests
 from runway.pipeline.transform import FunctionTransform, Transform
 
-_FILE_CHUNK = 1 << 20
 _source_digests: dict[type, str] = {}
 
 
@@ -70,18 +71,12 @@ def source_digest(cls: type[Transform]) -> str:
     return found
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, or of a folder's files (names and bytes)."""
-    digest = hashlib.sha256()
-    if path.is_dir():
-        for item in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(item.relative_to(path).as_posix().encode("utf-8") + b"\0")
-            digest.update(file_digest(item).encode("ascii"))
-        return digest.hexdigest()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_FILE_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def file_digest(path: Path, digests: InputDigests | None = None) -> str:
+    """SHA-256 of a file's bytes, or of a folder's files (names and digests).
+
+    ``digests`` remembers them across runs; without it every byte is read.
+    """
+    return (digests or InputDigests(None, full=True)).digest(path)
 
 
 def _paths_of(value: Any) -> list[str]:
@@ -97,10 +92,18 @@ def _paths_of(value: Any) -> list[str]:
 
 
 def file_digests(
-    cls: type[Transform], setup_kwargs: Mapping[str, Any], *, root: Path, where: str
+    cls: type[Transform],
+    setup_kwargs: Mapping[str, Any],
+    *,
+    root: Path,
+    where: str,
+    digests: InputDigests | None = None,
 ) -> dict[str, str]:
-    """``{path as written: digest}`` for each file named by ``cls.file_inputs``."""
-    digests: dict[str, str] = {}
+    """``{path as written: digest}`` for each file named by ``cls.file_inputs``.
+
+    ``digests`` (the cache's manifest) spares re-reading unchanged files.
+    """
+    found: dict[str, str] = {}
     for kwarg in cls.file_inputs:
         try:
             paths = _paths_of(setup_kwargs.get(kwarg))
@@ -111,8 +114,8 @@ def file_digests(
             path = path if path.is_absolute() else root / path
             if not path.exists():
                 raise PipelineError(f"{where}.setup_kwargs.{kwarg}: file {written!r} does not exist (looked at {path})")
-            digests[written] = file_digest(path)
-    return digests
+            found[written] = file_digest(path, digests)
+    return found
 
 
 def hashed_setup_kwargs(setup_kwargs: Mapping[str, Any]) -> dict[str, Any]:

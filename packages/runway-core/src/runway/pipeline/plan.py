@@ -24,6 +24,7 @@ from typing import Any
 from runway.errors import PipelineError, did_you_mean
 from runway.pipeline.cache import CacheStore
 from runway.pipeline.graph import Node, Pipeline, node_key, thawed
+from runway.pipeline.input_digests import InputDigests
 from runway.pipeline.keys import file_digests, hashed_setup_kwargs, key_of, source_digest
 from runway.pipeline.registry import RegisteredTransform
 
@@ -73,16 +74,22 @@ def key_parts(
     *,
     root: Path,
     dummy: bool,
+    digests: InputDigests | None = None,
 ) -> dict[str, Any]:
     """The parts that a node's cache key hashes (see :mod:`runway.pipeline.keys`)."""
     setup_kwargs = thawed(node.setup_kwargs)
+    files = (
+        file_digests(entry.cls, setup_kwargs, root=root, where=node_key(node.name), digests=digests)
+        if entry.cls.file_inputs
+        else {}
+    )
     return {
         "transform": entry.name,
         "version": entry.cls.version,
         "source": source_digest(entry.cls),
         "setup_kwargs": hashed_setup_kwargs(setup_kwargs),
         "inputs": [[name, key] for name, key in input_keys],
-        "files": file_digests(entry.cls, setup_kwargs, root=root, where=node_key(node.name)) if entry.cls.file_inputs else {},
+        "files": files,
         "dummy": dummy,
     }
 
@@ -213,10 +220,11 @@ def make_plan(
     keys: dict[str, str] = {}
     parts_of: dict[str, dict[str, Any]] = {}
     forced_why: dict[str, str] = {}
+    digests = InputDigests(store.root)
     for name in order:
         node = pipeline.nodes[name]
         parts = key_parts(
-            node, transforms[name], [(i, keys[i]) for i in node.inputs], root=root, dummy=dummy
+            node, transforms[name], [(i, keys[i]) for i in node.inputs], root=root, dummy=dummy, digests=digests
         )
         parts_of[name] = parts
         keys[name] = key_of(parts, node=name)
@@ -231,6 +239,7 @@ def make_plan(
             if upstream is not None:
                 forced_why[name] = f"input {upstream} regenerated"
 
+    digests.save()
     statuses: dict[str, str] = {}
 
     def status(name: str) -> str:

@@ -8,6 +8,15 @@ marker file ``runway.toml`` that ``runway init`` writes. Its optional keys:
     cache_dir = "local_cache"          # relative to the root
     experiments_dir = "experiments"
     code_dirs = ["data_processing", "executors", "modeling", "metrics"]
+    data_code_dirs = ["data_processing"]  # what data commands import; default: see below
+
+Data commands (``prepare``, ``pipeline``, ``cache``) import only the modules
+that can register what a pipeline needs, so that they never pay for the
+project's models (torch, Lightning) unless a transform does: every module
+under ``data_code_dirs`` when that key is set, else each module of the code
+folders whose text mentions a registration of transforms or cache formats
+(:data:`DATA_MARKERS`). A module that registers one indirectly (through a
+helper of its own) should be in ``data_code_dirs``.
 
 Commands given ``--config FILE`` outside any project use the file's folder
 as the root.
@@ -25,6 +34,9 @@ from runway.support.imports import import_file
 
 MARKER_FILE = "runway.toml"
 DEFAULT_CODE_DIRS = ("data_processing", "executors", "modeling", "metrics")
+#: text that marks a module as one a data pipeline may need: the decorator and
+#: hooks that register transforms and cache formats, and the seed's forms of them
+DATA_MARKERS = ("register_transform", "register_cache_format", "BaseTransform")
 
 
 @dataclass
@@ -32,6 +44,7 @@ class Project:
     root: Path
     settings: dict = field(default_factory=dict)
     _code_loaded: bool = field(default=False, repr=False)
+    _data_code_loaded: bool = field(default=False, repr=False)
 
     @classmethod
     def find(cls, start: Path | str | None = None, *, required: bool = True) -> "Project | None":
@@ -92,28 +105,57 @@ class Project:
         if self._code_loaded:
             return
         self._code_loaded = True
+        self._data_code_loaded = True
+        for folder in self.code_dirs:
+            for path in _modules_under(folder):
+                self._import(path)
+
+    def load_data_code(self) -> None:
+        """Import the modules that data commands need, once (see the module docstring).
+
+        A no-op after :meth:`load_code`, which imports them all.
+        """
+        if self._data_code_loaded:
+            return
+        self._data_code_loaded = True
+        explicit = self.settings.get("data_code_dirs")
+        if explicit is not None:
+            for folder in explicit:
+                for path in _modules_under(self.root / folder):
+                    self._import(path)
+            return
+        for folder in self.code_dirs:
+            for path in _modules_under(folder):
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                if any(marker in text for marker in DATA_MARKERS):
+                    self._import(path)
+
+    def _import(self, path: Path) -> None:
         root = str(self.root)
         if root not in sys.path:
             sys.path.insert(0, root)
-        for folder in self.code_dirs:
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.rglob("*.py")):
-                rel = path.relative_to(self.root).with_suffix("")
-                parts = list(rel.parts)
-                if parts[-1] == "__init__":
-                    parts = parts[:-1]
-                module_name = ".".join(parts)
-                if module_name in sys.modules:
-                    continue
-                try:
-                    import_file(path, module_name)
-                except ModuleNotFoundError as exc:
-                    # the seed's package: say how to port the file, not where the import failed
-                    if (exc.name or "").split(".")[0] != "runway_for_ml":
-                        raise
-                    raise RunwayError(
-                        f"{path.relative_to(self.root)} imports {exc.name}, runway_for_ml's code, which Runway "
-                        f"replaces: `runway migrate {self.root}` rewrites these imports to runway.compat "
-                        f"(--dry-run shows the diff first)"
-                    ) from None
+        rel = path.relative_to(self.root).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        module_name = ".".join(parts)
+        if module_name in sys.modules:
+            return
+        try:
+            import_file(path, module_name)
+        except ModuleNotFoundError as exc:
+            # the seed's package: say how to port the file, not where the import failed
+            if (exc.name or "").split(".")[0] != "runway_for_ml":
+                raise
+            raise RunwayError(
+                f"{path.relative_to(self.root)} imports {exc.name}, runway_for_ml's code, which Runway "
+                f"replaces: `runway migrate {self.root}` rewrites these imports to runway.compat "
+                f"(--dry-run shows the diff first)"
+            ) from None
+
+
+def _modules_under(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else []
