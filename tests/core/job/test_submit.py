@@ -151,3 +151,13 @@ def test_infer_opts_may_change_only_test_settings(project, invoke):
     assert refused.exit_code == 2 and "executor.optimizer.lr" in refused.output
     allowed = invoke("infer", "tiny", "t", "--opts", 'eval.metrics=["accuracy"]')
     assert allowed.exit_code == 0, allowed.output
+
+
+def test_a_job_that_ran_is_never_executed_again(project, invoke):
+    assert invoke("train", "tiny", "--opts", "train.epochs=1").exit_code == 0
+    version = _store(project).get("tiny", 1)
+    before = (version.checkpoints_dir / "last.ckpt").stat().st_mtime_ns
+    again = invoke("execute", str(version.path))
+    assert again.exit_code == 2 and "already run" in again.output and "--resume" in again.output
+    assert (version.checkpoints_dir / "last.ckpt").stat().st_mtime_ns == before
+    assert version.status["state"] == "completed"

@@ -52,11 +52,9 @@ def _plugins() -> Any:
 
 
 def _load_project_code(project: Any) -> None:
-    """Import the project's code; an error in it is a failed run with its traceback."""
-    try:
-        project.load_code()
-    except Exception as exc:
-        raise RunFailed(f"loading the project's code from {project.root} failed: {type(exc).__name__}: {exc}") from exc
+    from runway.job.execute import load_project_code
+
+    load_project_code(project)
 
 
 def _resolve(
@@ -87,8 +85,11 @@ def _resolve(
                 f"`runway experiment {name} --from {from_} --force`"
             )
         return project, name, load_config(name, project=project, dummy=dummy), from_
+    # the name is checked before its config is looked for: a refused name is the clearer message
+    if not name and config_file is None:
+        raise ConfigError("give an experiment NAME or --config FILE")
+    resolved = check_name(name or Path(str(config_file)).stem)
     project, config = resolve_config(name, config_file, opts, dummy=dummy)
-    resolved = check_name(name or Path(config_file).stem) if config_file is not None else check_name(str(name))
     parent = config.get("parent") if isinstance(config.get("parent"), str) else None
     return project, resolved, config, parent
 

@@ -15,6 +15,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,16 @@ def load_project(spec: JobSpec) -> Any:
 
     root = Path(spec.project_root)
     project = Project.find(root, required=False) or Project(root=root)
+    load_project_code(project)
+    return project
+
+
+def load_project_code(project: Any) -> None:
+    """Import the project's code; an error in it is a failed run (exit 1) with its traceback."""
     try:
         project.load_code()
     except Exception as exc:
         raise RunFailed(f"loading the project's code from {project.root} failed: {type(exc).__name__}: {exc}") from exc
-    return project
 
 
 def plugins_for_job() -> Any:
@@ -112,7 +118,22 @@ def plugins_for_job() -> Any:
     return plugins
 
 
-def _train(job: "_Context") -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Context:
+    """What a command's body works with: the job as submitted, and what executing it set up."""
+
+    spec: JobSpec
+    config: dict[str, Any]
+    settings: Any
+    version: Any
+    project: Any
+    plugins: Any
+    tags: dict[str, str]
+    resume: bool
+    rank_zero: bool
+
+
+def _train(job: _Context) -> dict[str, Any]:
     from runway.experiment.training import train_version
 
     result = train_version(
@@ -125,7 +146,7 @@ def _train(job: "_Context") -> dict[str, Any]:
     return {"version": job.version.number, "best_checkpoint": result.best_checkpoint, "best_score": result.best_score}
 
 
-def _run(job: "_Context") -> dict[str, Any]:
+def _run(job: _Context) -> dict[str, Any]:
     from runway.experiment.evaluation import evaluate_version
     from runway.experiment.inference import infer_version
 
@@ -145,9 +166,18 @@ def _run(job: "_Context") -> dict[str, Any]:
 _BODIES = {"train": _train, "run": _run}
 
 
-class _Context:
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+def _check_not_run(version: Any) -> None:
+    """A submitted job runs once: a version that already ran is continued with ``--resume``, never redone."""
+    from runway.errors import ExperimentError
+    from runway.experiment.status import read_status
+
+    state = read_status(version.path).get("state")
+    if state != "pending":
+        raise ExperimentError(
+            f"{version.label} has already run (its status is {state!r}); executing it again would overwrite "
+            f"what it wrote. Continue it with `runway train {version.name} --resume --version {version.number}`, "
+            "or submit a new version."
+        )
 
 
 def execute(version_dir: Path | str, *, requeued: bool = False) -> dict[str, Any]:
@@ -174,6 +204,8 @@ def execute(version_dir: Path | str, *, requeued: bool = False) -> dict[str, Any
     rank_zero = is_rank_zero()
     resume = spec.resume or (requeued and resume_checkpoint(version_dir) is not None)
     with holding(version_dir, version.label) if rank_zero else nullcontext():
+        if rank_zero and not requeued:
+            _check_not_run(version)
         project = load_project(spec)
         plugins = plugins_for_job()
         job = _Context(
