@@ -23,6 +23,8 @@ class ArrowFormat:
 
     name = "arrow"
     priority = ARROW_PRIORITY
+    # Arrow tables and JSON metadata: loading them builds no Python objects of the files' choosing
+    runs_code = False
 
     def accepts(self, obj: Any) -> bool:
         # datasets not imported yet: obj cannot be one of its objects

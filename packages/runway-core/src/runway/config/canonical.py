@@ -22,8 +22,44 @@ def canonical_json(config: Any) -> str:
     """The canonical JSON text of ``config`` (see the module docstring)."""
     try:
         return json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:
+        where = non_finite_key(config)
+        if where is not None:
+            raise ConfigError(
+                f"the config is not plain JSON: its {where!r} is {_show_float(config, where)}, which JSON "
+                "cannot hold (use a finite number or null)"
+            ) from None
         raise ConfigError(f"the config is not plain JSON: {exc}") from None
+    except (TypeError, RecursionError) as exc:
+        raise ConfigError(f"the config is not plain JSON: {exc}") from None
+
+
+def non_finite_key(config: Any) -> str | None:
+    """The dotted key of the first NaN or infinite number in ``config``, or ``None``."""
+    import math
+
+    stack: list[tuple[Any, tuple[str, ...]]] = [(config, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return format_path(path) or "(the whole config)"
+        if isinstance(value, dict):
+            stack.extend((item, (*path, str(key))) for key, item in reversed(list(value.items())))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, (*path, str(i))) for i, item in reversed(list(enumerate(value))))
+    return None
+
+
+def _show_float(config: Any, where: str) -> str:
+    from runway.config.paths import split_path
+
+    value = config
+    try:
+        for segment in split_path(where):
+            value = value[int(segment)] if isinstance(value, (list, tuple)) else value[segment]
+    except (KeyError, IndexError, ValueError, TypeError, ConfigError):
+        return "not finite"
+    return str(value)
 
 
 def fingerprint(config: Any) -> str:

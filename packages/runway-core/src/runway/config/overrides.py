@@ -16,6 +16,10 @@ Forms (``PATH`` is a dotted path, see :mod:`runway.config.paths`):
 otherwise (``adamw``, ``a=b``, empty). ``NaN``, ``Infinity`` and numbers too
 large for a float stay strings, so a config is always valid JSON. The token is
 split on the first unescaped ``=`` only. Nothing is evaluated as code.
+
+An override may reach at most :data:`MAX_DEPTH` levels deep (its path and
+its value's nesting together): configs are walked recursively, and a
+500-segment path is a typo or an attack, never a config.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from runway.config.paths import format_path, split_key
 from runway.errors import ConfigError, closest
 
 Operation = Literal["set", "add", "delete"]
+
+#: how deep an override may reach: path segments plus the nesting of its value
+MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,35 @@ def parse_override(token: str) -> Override:
         op = "add" if add else "set"
         value = parse_value(rest)
     if any(segment == "" for segment in path):
-        raise ConfigError(f"--opts {token!r}: empty key in the dotted path")
+        raise ConfigError(f"--opts {_short(token)}: empty key in the dotted path")
+    depth = len(path) + nesting(value)
+    if depth > MAX_DEPTH:
+        raise ConfigError(
+            f"--opts {_short(token)}: reaches {depth} levels deep (its path has {len(path)} segments); "
+            f"an override may reach at most {MAX_DEPTH}"
+        )
     return Override(op=op, path=path, value=value, text=token)
+
+
+def _short(token: str, limit: int = 120) -> str:
+    return repr(token) if len(token) <= limit else repr(token[:limit]) + f"... ({len(token)} characters)"
+
+
+def nesting(value: Any) -> int:
+    """How many containers deep ``value`` goes (0 for a scalar), without recursion."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        else:
+            deepest = max(deepest, depth)
+            continue
+        deepest = max(deepest, depth + 1)
+    return deepest
 
 
 def parse_overrides(tokens: Iterable[str]) -> list[Override]:

@@ -82,9 +82,27 @@ def check_sections(config: Any, plugin_names: frozenset[str] = frozenset()) -> l
 
 
 def plugin_problems(config: dict, plugins: Plugins) -> list[str]:
-    """Problems reported by every plugin's ``validate_config`` hook."""
+    """Problems reported by every plugin's ``validate_config`` hook.
+
+    :raises PluginError: a hook raised instead of returning its problems (naming its plugin).
+    """
+    from runway.errors import PluginError
+
     problems: list[str] = []
-    for result in plugins.hook.validate_config(config=copy_json(config)):
+    for impl in reversed(plugins.pm.hook.validate_config.get_hookimpls()):  # pluggy's call order
+        if impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        given = copy_json(config)
+        try:
+            result = impl.function(config=given)
+        except Exception as exc:
+            name = plugins.pm.get_name(impl.plugin) or "?"
+            info = plugins.info.get(name)
+            where = f" (distribution {info.distribution} {info.version})" if info and info.distribution else ""
+            raise PluginError(
+                f"plugin {name!r}{where} failed while checking the config: its validate_config hook raised "
+                f"{type(exc).__name__}: {exc}. Fix the plugin, or block it with RUNWAY_PLUGINS_BLOCK={name}"
+            ) from exc
         if not result:
             continue
         problems.extend([result] if isinstance(result, str) else [str(p) for p in result])

@@ -1,13 +1,22 @@
-"""What ``runway list`` and ``runway show`` print about versions."""
+"""What ``runway list`` and ``runway show`` print about versions.
+
+A version whose records cannot be read (a truncated ``status.json``, a
+``provenance.json`` that is not UTF-8 ...) lists as ``damaged``, naming the
+file, and every other version still lists; ``runway show`` of it fails
+naming the file. Recorded command lines and tags are shown through the
+redaction again, so a record written before a secret's name was known
+does not print it.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from runway.config.redact import redact_argv
 from runway.errors import RunwayError
 from runway.experiment.store import ExperimentStore, Version
+from runway.support.files import DamagedFile, read_json
 
 METRICS_SHOWN = 4
 
@@ -29,22 +38,44 @@ def version_rows(project: Any, names: Sequence[str] = ()) -> list[dict[str, Any]
     for version in ExperimentStore.for_project(project).all():
         if names and version.name not in names:
             continue
-        provenance = version.provenance
-        status = version.status
-        rows.append(
-            {
-                "experiment": version.name,
-                "version": version.number,
-                "status": status.get("state", "unknown"),
-                "created": provenance.get("created"),
-                "tag": list(provenance.get("tag") or []),
-                "parent": provenance.get("parent"),
-                "metrics": {s: version.metrics(s) for s in version.tests()},
-                "metrics_text": metrics_text(version),
-                "path": str(version.path),
-            }
-        )
+        try:
+            rows.append(_row(version))
+        except DamagedFile as exc:
+            rows.append(_damaged_row(version, exc))
     return rows
+
+
+def _row(version: Version) -> dict[str, Any]:
+    provenance = version.provenance
+    status = version.status
+    _ = version.config  # read for its damage only: a version whose config cannot be read cannot run
+    tags = provenance.get("tag") or []
+    return {
+        "experiment": version.name,
+        "version": version.number,
+        "status": status.get("state", "unknown"),
+        "created": provenance.get("created"),
+        "tag": redact_argv(str(t) for t in (tags if isinstance(tags, list) else [tags])),
+        "parent": provenance.get("parent"),
+        "metrics": {s: version.metrics(s) for s in version.tests()},
+        "metrics_text": metrics_text(version),
+        "path": str(version.path),
+    }
+
+
+def _damaged_row(version: Version, exc: DamagedFile) -> dict[str, Any]:
+    return {
+        "experiment": version.name,
+        "version": version.number,
+        "status": "damaged",
+        "damaged": {"file": str(exc.path), "reason": exc.reason},
+        "created": None,
+        "tag": [],
+        "parent": None,
+        "metrics": {},
+        "metrics_text": f"{exc.path} is damaged ({exc.reason})",
+        "path": str(version.path),
+    }
 
 
 def parent_config(project: Any, parent: str) -> tuple[dict[str, Any] | None, str]:
@@ -76,12 +107,12 @@ def describe_version(project: Any, version: Version) -> list[str]:
     provenance = version.provenance
     lines.append(f"created: {provenance.get('created', '-')} on {provenance.get('host', '-')}")
     if provenance.get("command"):
-        lines.append("command: " + " ".join(provenance["command"]))
+        lines.append("command: " + " ".join(redact_argv(provenance["command"])))
     git = provenance.get("git")
     if git:
         lines.append(f"git: {git.get('commit')}{' (dirty)' if git.get('dirty') else ''}")
     if provenance.get("tag"):
-        lines.append("tag: " + ", ".join(provenance["tag"]))
+        lines.append("tag: " + ", ".join(redact_argv(provenance["tag"])))
     if provenance.get("data"):
         lines.append("data: " + ", ".join(f"{k}={v[:12]}" for k, v in sorted(provenance["data"].items())))
 
@@ -107,8 +138,7 @@ def describe_version(project: Any, version: Version) -> list[str]:
     tests = version.tests()
     lines.append("tests:" if tests else "tests: none")
     for suffix in tests:
-        summary_path = version.test_dir(suffix) / "summary.json"
-        summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
+        summary = read_json(version.test_dir(suffix) / "summary.json", {}, expect=dict)
         count = summary.get("count", "?")
         which = (summary.get("checkpoint") or {}).get("which", "?")
         lines.append(f"  {suffix}: {count} samples, checkpoint {which}")

@@ -16,17 +16,33 @@ never share a folder).
 An entry is written into ``<node folder>/.tmp-<key>-<random>/`` and renamed
 into place, while holding the entry's lock; readers hold the same lock while
 they load, and ``runway cache gc`` deletes only entries whose lock it gets
-without waiting. A reader checks the completion marker, then the data files
-against ``meta.json``: their names, sizes and modification times (``files``)
-must match what was written, and when any of them differs the SHA-256
-``checksum`` of their contents decides. An entry failing either check is
-reported and recomputed, never loaded. Hashing every byte on every hit would
-cost more than a memory-mapped Arrow load itself, so the full hash runs only
-when the files' metadata changed, or always with ``RUNWAY_CACHE_VERIFY=full``.
+without waiting. A cache folder this process cannot write (a read-only
+shared cache) is read without locks: a complete entry is never changed in
+place, only replaced by a rename, so reading it needs no lock; nodes that
+must run are then computed without being stored.
+
+A reader checks the completion marker, then the data files against
+``meta.json``. What it checks depends on whether the entry's format can run
+code when it loads (``runs_code``; a format that does not say is assumed
+to):
+
+* formats that cannot (JSON, ``weights_only`` torch, Arrow): the files'
+  names, sizes and modification times (``files``) must match what was
+  written, and only when any of them differs does the SHA-256 ``checksum``
+  of their contents decide. Hashing every byte on every hit would cost more
+  than a memory-mapped Arrow load itself; ``RUNWAY_CACHE_VERIFY=full``
+  hashes anyway.
+* formats that can (pickle): the full checksum on every load, and the
+  entry's ``signature``, an HMAC of the checksum with a key kept outside
+  the cache folder (:mod:`runway.pipeline.signing`), so a replaced file, or
+  a replaced file with a matching ``meta.json``, is never unpickled.
+
+An entry failing a check is reported and recomputed, never loaded.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -40,7 +56,9 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from runway.pipeline.formats import FormatRegistry
+from runway.errors import PipelineError
+from runway.pipeline.formats import CyclicData, FormatRegistry
+from runway.pipeline.signing import NoSigningKey, sign, verify
 from runway.support.clock import now_iso
 from runway.support.files import DamagedFile, json_text, read_json, write_json
 
@@ -94,6 +112,31 @@ def _full_verification() -> bool:
     return os.environ.get("RUNWAY_CACHE_VERIFY", "").strip().lower() == "full"
 
 
+def runs_code(fmt: Any) -> bool:
+    """Whether loading ``fmt``'s files can run code (formats that do not say are assumed to)."""
+    return bool(getattr(fmt, "runs_code", True))
+
+
+# errnos that say a folder cannot be written here, whoever owns it
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+class _NoLock:
+    """What a reader of a read-only cache holds instead of a lock (see the module docstring)."""
+
+    def __enter__(self) -> "_NoLock":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def acquire(self, *args: Any, **kwargs: Any) -> "_NoLock":
+        return self
+
+    def release(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -117,6 +160,23 @@ class CacheStore:
     def __init__(self, root: Path, formats: FormatRegistry) -> None:
         self.root = Path(root)
         self.formats = formats
+        self._writable: bool | None = None
+
+    @property
+    def writable(self) -> bool:
+        """Whether this process can create entries and locks here (checked once)."""
+        if self._writable is None:
+            self._writable = self._check_writable()
+        return self._writable
+
+    def _check_writable(self) -> bool:
+        try:
+            (self.root / LOCKS_DIR).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if exc.errno in _READ_ONLY_ERRNOS:
+                return False
+            raise
+        return os.access(self.root / LOCKS_DIR, os.W_OK) and os.access(self.root, os.W_OK)
 
     # ----------------------------------------------------------------- paths
 
@@ -129,10 +189,10 @@ class CacheStore:
     def lock(self, node: str, key: str, *, timeout: float = -1) -> FileLock:
         return self._lock_for(node_folder_name(node), key, timeout=timeout)
 
-    def _lock_for(self, folder: str, key: str, *, timeout: float = -1) -> FileLock:
-        locks = self.root / LOCKS_DIR
-        locks.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(locks / f"{folder}-{key}.lock"), timeout=timeout)
+    def _lock_for(self, folder: str, key: str, *, timeout: float = -1) -> Any:
+        if not self.writable:
+            return _NoLock()
+        return FileLock(str(self.root / LOCKS_DIR / f"{folder}-{key}.lock"), timeout=timeout)
 
     # ----------------------------------------------------------------- state
 
@@ -154,6 +214,8 @@ class CacheStore:
             return None
 
     def write_latest(self, node: str, key: str, parts: Mapping[str, Any]) -> None:
+        if not self.writable:
+            return
         folder = self.node_dir(node)
         folder.mkdir(parents=True, exist_ok=True)
         # not fsynced: a lost latest.json only costs a lookup, and prepare writes many
@@ -181,26 +243,74 @@ class CacheStore:
             raise UnusableEntry(
                 f"its format {meta.get('format')!r} is not registered (formats: {', '.join(self.formats.names())})"
             )
-        unchanged = meta.get("files") == file_manifest(entry / DATA_DIR) and not _full_verification()
-        if not unchanged and data_checksum(entry / DATA_DIR) != meta.get("checksum"):
-            raise UnusableEntry("checksum mismatch: the data files changed after they were written")
+        if runs_code(fmt):
+            self._verify_signed(node, key, fmt.name, entry, meta)
+        else:
+            unchanged = meta.get("files") == file_manifest(entry / DATA_DIR) and not _full_verification()
+            if not unchanged and data_checksum(entry / DATA_DIR) != meta.get("checksum"):
+                raise UnusableEntry("checksum mismatch: the data files changed after they were written")
         try:
             return fmt.load(entry / DATA_DIR), meta
         except Exception as exc:  # a format that cannot read its own files: recompute
             raise UnusableEntry(f"{fmt.name} format failed to load it: {exc!r}") from None
 
+    def _verify_signed(self, node: str, key: str, fmt: str, entry: Path, meta: Mapping[str, Any]) -> None:
+        """The full checksum and the signature of an entry whose load can run code."""
+        checksum = data_checksum(entry / DATA_DIR)
+        if checksum != meta.get("checksum"):
+            raise UnusableEntry(f"checksum mismatch: the data files changed after they were written ({fmt} is only loaded whole)")
+        if "signature" not in meta:
+            raise UnusableEntry(f"it is not signed, and a {fmt} entry is only loaded when signed with this user's cache key")
+        try:
+            good = verify(node_folder_name(node), key, fmt, checksum, meta["signature"])
+        except NoSigningKey as exc:
+            raise UnusableEntry(str(exc)) from None
+        if not good:
+            raise UnusableEntry(
+                f"its signature does not match this user's cache key (written by someone holding another key, or "
+                f"tampered with); share one key through RUNWAY_CACHE_KEY_FILE to reuse each other's {fmt} entries"
+            )
+
+    def _signature(self, node: str, key: str, fmt: Any, checksum: str) -> dict[str, str]:
+        if not runs_code(fmt):
+            return {}
+        try:
+            return {"signature": sign(node_folder_name(node), key, fmt.name, checksum)}
+        except NoSigningKey:
+            return {}  # stored unsigned: never loaded, but this run still has its data
+
     def save(
         self, node: str, key: str, parts: Mapping[str, Any], data: Any, *, duration_s: float
     ) -> dict[str, Any]:
-        """Write an entry atomically (the caller holds its lock); returns its meta."""
-        fmt = self.formats.for_object(data)
+        """Write an entry atomically (the caller holds its lock); returns its meta.
+
+        :raises PipelineError: the output holds a cycle, or its format cannot write it (naming the node).
+        """
+        try:
+            fmt = self.formats.for_object(data)
+        except CyclicData as exc:
+            raise PipelineError(f"data pipeline node {node!r}: {exc}; a node's output must not contain itself") from None
         node_dir = self.node_dir(node)
         node_dir.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers(node_dir, key)
         tmp = node_dir / f"{TMP_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
         (tmp / DATA_DIR).mkdir(parents=True)
         try:
-            fmt.save(data, tmp / DATA_DIR)
+            try:
+                fmt.save(data, tmp / DATA_DIR)
+            except OSError:
+                raise
+            except RecursionError:
+                raise PipelineError(
+                    f"data pipeline node {node!r}: its output is nested too deeply for the {fmt.name} cache format; "
+                    "set cache: false on the node"
+                ) from None
+            except Exception as exc:  # e.g. a lambda, a lock or an open file inside the output
+                raise PipelineError(
+                    f"data pipeline node {node!r}: its output cannot be cached with the {fmt.name} format: "
+                    f"{type(exc).__name__}: {exc}. Return plain data, or set cache: false on the node"
+                ) from None
+            checksum = data_checksum(tmp / DATA_DIR)
             meta = {
                 "node": node,
                 "key": key,
@@ -209,8 +319,9 @@ class CacheStore:
                 "duration_s": round(duration_s, 6),
                 "size": folder_size(tmp / DATA_DIR),
                 "format": fmt.name,
-                "checksum": data_checksum(tmp / DATA_DIR),
+                "checksum": checksum,
                 "files": file_manifest(tmp / DATA_DIR),
+                **self._signature(node, key, fmt, checksum),
             }
             # the whole folder is renamed into place: its files need no atomic write of their own
             (tmp / META_FILE).write_text(json_text(meta), encoding="utf-8")

@@ -12,8 +12,8 @@
     no code.
 ``pickle`` (priority -100)
     anything else. Unpickling can run code, so Runway only loads an entry
-    whose ``meta.json`` checksum matches its data, from this project's own
-    cache folder: a cache folder must be trusted like code.
+    whose full checksum matches its data on every load and whose signature
+    was made with this user's cache key (see :mod:`runway.pipeline.signing`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runway.hookspecs import hookimpl
+from runway.pipeline.formats import CyclicData
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -39,28 +40,42 @@ def _all_items(
     keys: tuple[type, ...],
     leaf: Callable[[Any], bool] = lambda _: False,
 ) -> bool:
-    """True when every value (and key) reachable in ``obj`` is of the allowed exact types."""
-    stack = [obj]
+    """True when every value (and key) reachable in ``obj`` is of the allowed exact types.
+
+    :raises CyclicData: a container reachable from itself (walking it would never end).
+    """
+    on_path: set[int] = set()
+    # (item, where) to visit, or (None, id) to leave a container
+    stack: list[tuple[Any, Any]] = [(obj, "the output")]
     while stack:
-        item = stack.pop()
+        item, where = stack.pop()
+        if item is None and isinstance(where, int):
+            on_path.discard(where)
+            continue
         kind = type(item)
         if kind in scalars or leaf(item):
             continue
         if kind not in containers:
             return False
+        ident = id(item)
+        if ident in on_path:
+            raise CyclicData(f"{where} contains the container it is in")
+        on_path.add(ident)
+        stack.append((None, ident))
         if kind is dict or kind is OrderedDict:
             for key, value in item.items():
                 if type(key) not in keys:
                     return False
-                stack.append(value)
+                stack.append((value, f"{where}[{key!r}]"))
         else:
-            stack.extend(item)
+            stack.extend((value, f"{where}[{index}]") for index, value in enumerate(item))
     return True
 
 
 class JsonFormat:
     name = "json"
     priority = 20
+    runs_code = False
     file_name = "data.json"
 
     def accepts(self, obj: Any) -> bool:
@@ -78,6 +93,7 @@ class JsonFormat:
 class TorchFormat:
     name = "torch"
     priority = 10
+    runs_code = False  # weights_only loading
     file_name = "data.pt"
     _scalars = (str, int, float, bool, bytes, type(None))
     _containers = (dict, list, tuple, set, OrderedDict)
@@ -101,6 +117,7 @@ class TorchFormat:
 class PickleFormat:
     name = "pickle"
     priority = -100
+    runs_code = True
     file_name = "data.pkl"
 
     def accepts(self, obj: Any) -> bool:
@@ -112,7 +129,7 @@ class PickleFormat:
 
     def load(self, folder: Path) -> Any:
         with (folder / self.file_name).open("rb") as handle:
-            return pickle.load(handle)  # only after the entry's checksum matched; see the module docstring
+            return pickle.load(handle)  # only after the entry's checksum and signature matched
 
 
 @hookimpl

@@ -6,6 +6,12 @@ through the ``register_cache_formats(register)`` hook. On save, the accepting
 format with the highest priority wins; its name is stored in the entry's
 ``meta.json`` and the same format loads it back. ``save`` receives an empty,
 existing folder and may write any files into it.
+
+A format also says whether loading its files can run code (``runs_code``,
+assumed ``True`` when absent): the cache verifies such entries in full, and
+checks their signature, on every load (see :mod:`runway.pipeline.cache`).
+``accepts`` of a format that walks the object raises :class:`CyclicData`
+for an object that contains itself.
 """
 
 from __future__ import annotations
@@ -19,10 +25,15 @@ from runway.plugins.manager import Plugins, get_plugins
 CACHE_KEY = "cache_formats"
 
 
+class CyclicData(ValueError):
+    """An object that contains itself; the message gives the path to the repeat."""
+
+
 @runtime_checkable
 class CacheFormat(Protocol):
     name: str
     priority: int
+    runs_code: bool
 
     def accepts(self, obj: Any) -> bool: ...
 

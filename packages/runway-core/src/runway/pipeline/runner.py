@@ -180,8 +180,10 @@ class Runner:
         reasons = plan.reasons if plan.action == RUN else ("its cache entry was unusable",)
         self.progress.start(index, self._total, name, RUN, reasons)
         start = time.perf_counter()
-        if not node.cache:
+        if not node.cache or not self.store.writable:
             data = self._apply(name)
+            if node.cache:
+                self._warn(f"cache folder {self.store.root} is not writable: {name} was computed but not stored")
             self._finish(name, RUN, index, start, data, "(not cached)")
             return
         with self.store.lock(name, plan.key):

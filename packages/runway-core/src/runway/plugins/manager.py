@@ -262,7 +262,7 @@ def make_plugin_manager(
             try:
                 plugin: ModuleType | Any = ep.load()
                 pm.register(plugin, name=ep.name)
-            except Exception:  # a broken plugin must not stop the others
+            except (Exception, SystemExit):  # a broken plugin must not stop the others (nor exit for them)
                 info.error = traceback.format_exc()
                 continue
             info.plugin = plugin

@@ -80,9 +80,30 @@ def write_atomic(path: Path | str, data: bytes | str, *, private: bool = False, 
 
 
 def json_text(data: Any) -> str:
-    """``data`` as indented, key-sorted JSON (a trailing newline); values JSON cannot
-    hold (NaN, Infinity) are refused rather than written as invalid JSON."""
-    return json.dumps(data, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+    """``data`` as indented, key-sorted JSON (a trailing newline).
+
+    Numbers JSON cannot hold (NaN, Infinity: a diverged loss in
+    ``metrics.json``) are written as ``null``, so every record stays valid
+    JSON. (A config's fingerprint refuses them instead, naming the key:
+    :func:`runway.config.canonical.canonical_json`.)
+    """
+    try:
+        return json.dumps(data, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+    except ValueError:
+        return json.dumps(_finite(data), indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with NaN and infinite floats replaced by ``None``."""
+    import math
+
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
 
 
 def write_json(path: Path | str, data: Any, *, private: bool = False, durable: bool = True) -> Path:
