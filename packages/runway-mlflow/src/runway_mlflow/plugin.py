@@ -137,12 +137,14 @@ def _existing_run_id(client: "MlflowClient", run: "Run", uri: str) -> str | None
 def _create_run(client: "MlflowClient", run: "Run", uri: str) -> str:
     from mlflow.entities import Param
 
+    from runway.config.redact import redact_mapping
+
     name = settings(run.config).get("experiment") or run.experiment
     tags = {
         "runway.experiment": run.experiment,
         "runway.version": str(run.version),
         "runway.version_dir": str(run.version_dir),
-        **{str(k): str(v) for k, v in (run.tags or {}).items()},
+        **{k: str(v) for k, v in redact_mapping(run.tags or {}).items()},
     }
     created = client.create_run(_experiment_id(client, name), run_name=run.name, tags=tags)
     run_id = created.info.run_id

@@ -16,6 +16,11 @@ keeps its status in the summary key ``runway/<job_type>/status``. Files go under
 Config (``plugins.wandb``): ``project`` (default: the Runway project folder's
 name), ``entity`` (optional), ``mode`` (``online``, ``offline``,
 ``disabled``), ``tags`` (a list of strings).
+
+What wandb records of the process itself goes through Runway's redaction
+too: wandb copies ``sys.argv`` into its run metadata and settings, so
+``wandb.init`` sees the command line redacted, and code saving is off (a
+script's text may hold anything).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import os
 import secrets
 import string
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -116,9 +123,24 @@ def _redacted(config: dict) -> dict:
     return redact(config or {})
 
 
+@contextmanager
+def _redacted_argv() -> Iterator[None]:
+    """``sys.argv`` with secrets hidden while wandb reads it (metadata ``args``, ``program``)."""
+    from runway.config.redact import redact_argv
+
+    original = sys.argv
+    sys.argv = redact_argv(original)
+    try:
+        yield
+    finally:
+        sys.argv = original
+
+
 @hookimpl
 def logger_start_run(run: "Run") -> None:
     import wandb
+
+    from runway.config.redact import redact_argv
 
     mode, why = choose_mode(run.config)
     section = settings(run.config)
@@ -132,23 +154,28 @@ def logger_start_run(run: "Run") -> None:
         _announce_offline(run, why)
     folder = files_dir(run)
     (folder / "wandb").mkdir(parents=True, exist_ok=True)
-    tags = [str(t) for t in section.get("tags") or []]
-    wandb_run = wandb.init(
-        project=project,
-        entity=section.get("entity"),
-        id=run_id,
-        resume="allow",
-        name=run.name,
-        group=run.experiment,
-        job_type=run.job_type,
-        tags=tags or None,
-        config=_redacted(run.config),
-        dir=str(folder),
-        mode=mode,
-        reinit="create_new",
-        allow_val_change=True,
-    )
+    tags = redact_argv(str(t) for t in section.get("tags") or [])
+    with _redacted_argv():
+        wandb_run = _init(
+            wandb,
+            project=project,
+            entity=section.get("entity"),
+            id=run_id,
+            name=run.name,
+            group=run.experiment,
+            job_type=run.job_type,
+            tags=tags or None,
+            config=_redacted(run.config),
+            dir=str(folder),
+            mode=mode,
+        )
     _open_runs[(str(run.version_dir), run.job_type)] = wandb_run
+
+
+def _init(wandb: Any, **kwargs: Any) -> Any:
+    # a script's saved source or a job built from it could hold anything the redaction cannot see
+    settings = wandb.Settings(save_code=False, disable_code=True, disable_job_creation=True)
+    return wandb.init(resume="allow", reinit="create_new", allow_val_change=True, settings=settings, **kwargs)
 
 
 def _open_run(run: "Run") -> Any:

@@ -9,6 +9,12 @@ Every change is a read-modify-write under a file lock, written to a
 temporary file and renamed into place, so concurrent writers (the sweep, a
 ``runway sweep status`` refreshing it) never lose an update and a reader
 never sees half a file.
+
+Secrets stay out of the ledger: it records each point's overrides, its
+``--opts`` tokens and the axes redacted (:mod:`runway.config.redact`), and
+the values those hid go to ``.<sweep-id>.secrets`` beside it (mode 0600),
+which :meth:`Ledger.read` puts back so that a point runs (and resumes) with
+its real values. Whatever prints a ledger goes through :func:`shown`.
 """
 
 from __future__ import annotations
@@ -43,6 +49,72 @@ def _stem(experiment: str) -> str:
     return experiment.replace("/", FOLDER_SEPARATOR)
 
 
+SECRETS_SUFFIX = ".secrets"
+_SECRET_FIELDS = ("overrides", "opts")
+
+
+def shown(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ledger ``data`` fit to print or write: secrets replaced by ``"***"``."""
+    from runway.config.redact import redact, redact_argv
+
+    out = dict(data)
+    if isinstance(data.get("axes"), list):
+        out["axes"] = redact_argv(data["axes"])
+    if isinstance(data.get("argv"), list):
+        out["argv"] = redact_argv(data["argv"])
+    points = []
+    for point in data.get("points") or []:
+        point = dict(point)
+        if "overrides" in point:
+            point["overrides"] = redact(point["overrides"])
+        if isinstance(point.get("opts"), list):
+            point["opts"] = redact_argv(point["opts"])
+        points.append(point)
+    out["points"] = points
+    return out
+
+
+def _secrets_of(data: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`shown` hid: ``{"axes": [...], "points": {index: {field: value}}}``."""
+    hidden: dict[str, Any] = {}
+    if visible.get("axes") != data.get("axes"):
+        hidden["axes"] = data["axes"]
+    points: dict[str, Any] = {}
+    for point, seen in zip(data.get("points") or [], visible["points"]):
+        fields = {f: point[f] for f in _SECRET_FIELDS if f in point and point[f] != seen.get(f)}
+        if fields:
+            points[str(point.get("index", len(points)))] = fields
+    if points:
+        hidden["points"] = points
+    return hidden
+
+
+def _secrets_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}{SECRETS_SUFFIX}")
+
+
+def _write_ledger(path: Path, data: dict[str, Any]) -> None:
+    visible = shown(data)
+    hidden = _secrets_of(data, visible)
+    secrets_path = _secrets_path(path)
+    # secrets first: a ledger on disk never names values that are nowhere
+    if hidden:
+        write_json(secrets_path, hidden, private=True)
+    else:
+        secrets_path.unlink(missing_ok=True)
+    write_json(path, visible)
+
+
+def _with_secrets(data: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
+    if "axes" in hidden:
+        data["axes"] = hidden["axes"]
+    by_index = {str(p.get("index")): p for p in data.get("points") or []}
+    for index, fields in (hidden.get("points") or {}).items():
+        if index in by_index:
+            by_index[index].update(fields)
+    return data
+
+
 class Ledger:
     """One sweep's ledger file."""
 
@@ -65,11 +137,16 @@ class Ledger:
         with FileLock(str(self.path.with_name(f".{self.path.name}.lock"))):
             yield
 
+    @property
+    def secrets_path(self) -> Path:
+        return _secrets_path(self.path)
+
     def read(self) -> dict[str, Any]:
+        """The ledger with its points' secret values put back (print it through :func:`shown`)."""
         data = read_json(self.path, None, expect=dict)
         if data is None:
             raise ExperimentError(f"sweep ledger {self.path} does not exist")
-        return data
+        return _with_secrets(data, read_json(self.secrets_path, {}, expect=dict))
 
     def update(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         """Apply ``change`` to the ledger in place, under the lock; returns the new ledger."""
@@ -77,7 +154,7 @@ class Ledger:
             data = self.read()
             change(data)
             data["updated"] = now_iso()
-            write_json(self.path, data)
+            _write_ledger(self.path, data)
         return data
 
     def update_point(self, index: int, **fields: Any) -> dict[str, Any]:
@@ -125,7 +202,7 @@ def create_ledger(experiments_dir: Path, experiment: str, record: dict[str, Any]
         number = max(numbers, default=0) + 1
         path = folder / f"{stem}-{number}.json"
         now = now_iso()
-        write_json(path, {"format": LEDGER_FORMAT, "id": path.stem, "created": now, "updated": now, **record})
+        _write_ledger(path, {"format": LEDGER_FORMAT, "id": path.stem, "created": now, "updated": now, **record})
     return Ledger(path)
 
 
