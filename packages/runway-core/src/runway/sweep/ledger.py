@@ -10,8 +10,9 @@ temporary file and renamed into place, so concurrent writers (the sweep, a
 ``runway sweep status`` refreshing it) never lose an update and a reader
 never sees half a file.
 
-Secrets stay out of the ledger: it records each point's overrides, its
-``--opts`` tokens and the axes redacted (:mod:`runway.config.redact`), and
+Secrets stay out of the ledger: it records each point's overrides and
+``--opts`` tokens, and every list of tokens of the sweep itself (axes,
+command line), redacted (:mod:`runway.config.redact`), and
 the values those hid go to ``.<sweep-id>.secrets`` beside it (mode 0600),
 which :meth:`Ledger.read` puts back so that a point runs (and resumes) with
 its real values. Whatever prints a ledger goes through :func:`shown`.
@@ -53,21 +54,25 @@ SECRETS_SUFFIX = ".secrets"
 _SECRET_FIELDS = ("overrides", "opts")
 
 
+def _is_tokens(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 def shown(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ledger ``data`` fit to print or write: secrets replaced by ``"***"``."""
+    """A copy of ledger ``data`` fit to print or write: secrets replaced by ``"***"``.
+
+    Every top-level list of strings (the axes, the sweep's tokens and command
+    line) is read as ``--opts`` tokens; every point's overrides and tokens too.
+    """
     from runway.config.redact import redact, redact_argv
 
-    out = dict(data)
-    if isinstance(data.get("axes"), list):
-        out["axes"] = redact_argv(data["axes"])
-    if isinstance(data.get("argv"), list):
-        out["argv"] = redact_argv(data["argv"])
+    out = {key: redact_argv(value) if _is_tokens(value) else value for key, value in data.items()}
     points = []
     for point in data.get("points") or []:
         point = dict(point)
         if "overrides" in point:
             point["overrides"] = redact(point["overrides"])
-        if isinstance(point.get("opts"), list):
+        if _is_tokens(point.get("opts")):
             point["opts"] = redact_argv(point["opts"])
         points.append(point)
     out["points"] = points
@@ -75,15 +80,16 @@ def shown(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _secrets_of(data: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
-    """What :func:`shown` hid: ``{"axes": [...], "points": {index: {field: value}}}``."""
+    """What :func:`shown` hid: ``{"fields": {name: value}, "points": {index: {field: value}}}``."""
     hidden: dict[str, Any] = {}
-    if visible.get("axes") != data.get("axes"):
-        hidden["axes"] = data["axes"]
+    fields = {key: value for key, value in data.items() if key != "points" and visible.get(key) != value}
+    if fields:
+        hidden["fields"] = fields
     points: dict[str, Any] = {}
     for point, seen in zip(data.get("points") or [], visible["points"]):
-        fields = {f: point[f] for f in _SECRET_FIELDS if f in point and point[f] != seen.get(f)}
-        if fields:
-            points[str(point.get("index", len(points)))] = fields
+        changed = {f: point[f] for f in _SECRET_FIELDS if f in point and point[f] != seen.get(f)}
+        if changed:
+            points[str(point.get("index", len(points)))] = changed
     if points:
         hidden["points"] = points
     return hidden
@@ -106,8 +112,7 @@ def _write_ledger(path: Path, data: dict[str, Any]) -> None:
 
 
 def _with_secrets(data: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
-    if "axes" in hidden:
-        data["axes"] = hidden["axes"]
+    data.update(hidden.get("fields") or {})
     by_index = {str(p.get("index")): p for p in data.get("points") or []}
     for index, fields in (hidden.get("points") or {}).items():
         if index in by_index:
