@@ -81,7 +81,7 @@ def test_lightning_guide_runs(empty_folder):
 
     version = ExperimentStore(empty_folder / "experiments").get("blobs", 1)
     assert version.status["state"] == "completed"
-    assert (version.test_dir("again") / "records.jsonl").is_file()
+    assert (version.test_dir("again") / "records.parquet").is_file()
     assert version.metrics("test")["accuracy"] > 0.9
 
 

@@ -24,7 +24,9 @@ def test_the_example_trains_infers_and_evaluates(tmp_path: Path, monkeypatch: py
     metrics = json.loads(metrics_files[0].read_text())
     # two classes that differ in every adjective: a tiny model separates them
     assert metrics["accuracy"] >= 0.8
-    records = (metrics_files[0].parent / "records.jsonl").read_text().splitlines()
-    assert len(records) == 80 and "text" in json.loads(records[0])["input"]
+    from runway.experiment.records import read_records
+
+    records = read_records(metrics_files[0].parent)
+    assert len(records) == 80 and "text" in records[0]["input"]
     cached = {json.loads(p.read_text())["format"] for p in (root / "local_cache").rglob("meta.json")}
     assert cached == {"arrow"}

@@ -43,7 +43,9 @@ def test_lora_trains_only_adapters_and_head_and_infer_restores_them(
     version = root / "experiments" / f"{EXPERIMENT_NAME}_V1"
     # infer rebuilt the LoRA-wrapped model from config.json and loaded best.ckpt strictly
     assert json.loads((version / "test-test" / "metrics.json").read_text())["accuracy"] >= 0
-    assert len((version / "test-test" / "records.jsonl").read_text().splitlines()) == 24
+    from runway.experiment.records import read_records
+
+    assert len(read_records(version / "test-test")) == 24
 
     trained = torch.load(version / "train" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
     config = json.loads((version / "config.json").read_text())

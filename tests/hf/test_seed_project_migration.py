@@ -378,7 +378,9 @@ def test_migrate_then_run_with_no_edit_between(seed_style_project, runway_cli):
     metrics = (version / "train" / "logs" / "metrics.csv").read_text()
     assert "val_loss" in metrics and "train_loss" in metrics
     test_dir = version / "test-seedtest"
-    records = [json.loads(line) for line in (test_dir / "records.jsonl").read_text().splitlines()]
+    from runway.experiment.records import read_records
+
+    records = read_records(test_dir)
     assert len(records) == 16
     assert all(r["prediction"] in (0, 1) and r["target"] in (0, 1) for r in records)
     evaluation = json.loads((test_dir / "metrics.json").read_text())

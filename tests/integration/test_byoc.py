@@ -77,7 +77,9 @@ def invoke(*args: str):
 
 
 def _records(test_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (test_dir / "records.jsonl").read_text().splitlines()]
+    from runway.experiment.records import read_records
+
+    return read_records(test_dir)
 
 
 def test_run_trains_infers_and_evaluates_a_plain_lightning_module(make_project):

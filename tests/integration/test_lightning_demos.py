@@ -61,7 +61,9 @@ def _train_and_infer(root: Path, name: str) -> tuple[dict, list[dict]]:
     assert inferred.exit_code == 0, inferred.output
     test_dir = version.test_dir("t")
     summary = json.loads((test_dir / "summary.json").read_text())
-    records = [json.loads(line) for line in (test_dir / "records.jsonl").read_text().splitlines()]
+    from runway.experiment.records import read_records
+
+    records = read_records(test_dir)
     return summary, records
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from runway.experiment.records import read_records
 from runway.experiment.store import ExperimentStore
 
 
@@ -59,7 +60,7 @@ def test_run_trains_tests_and_evaluates_into_a_version(project, invoke):
     assert (version.train_dir / "logs" / "metrics.csv").is_file()
 
     test_dir = version.test_dir("test")
-    records = [json.loads(line) for line in (test_dir / "records.jsonl").read_text().splitlines()]
+    records = read_records(test_dir)
     summary = json.loads((test_dir / "summary.json").read_text())
     assert summary["count"] == len(records) == 60  # 20% of 300
     assert {"index", "input", "prediction", "target"} <= set(records[0])
@@ -84,7 +85,7 @@ def test_rerun_on_cpu_gives_identical_metrics(project, invoke):
     assert invoke("run", "tiny").exit_code == 0
     first, second = _version(project, "tiny", 1), _version(project, "tiny", 2)
     assert first.metrics("test") == second.metrics("test")
-    assert (first.test_dir("test") / "records.jsonl").read_text() == (second.test_dir("test") / "records.jsonl").read_text()
+    assert read_records(first.test_dir("test")) == read_records(second.test_dir("test"))
 
 
 def test_train_then_infer_and_eval_separately(project, invoke):
@@ -98,7 +99,7 @@ def test_train_then_infer_and_eval_separately(project, invoke):
     inferred = invoke("infer", "tiny", "last-ckpt", "--checkpoint", "last", "--no-eval")
     assert inferred.exit_code == 0, inferred.output
     test_dir = version.test_dir("last-ckpt")
-    assert (test_dir / "records.jsonl").is_file()
+    assert (test_dir / "records.parquet").is_file()
     assert not (test_dir / "metrics.json").exists()
     assert json.loads((test_dir / "summary.json").read_text())["checkpoint"]["which"] == "last"
 

@@ -55,7 +55,7 @@ def test_rerun_repeats_the_metrics_exactly_and_refuses_other_packages(project: P
     forced = invoke("rerun", "tiny:1", "--force")
     assert forced.exit_code == 0, forced.output
     rerun = _version_dir(project, "tiny_V2")
-    for name in ("metrics.json", "records.jsonl"):
+    for name in ("metrics.json", "records.parquet"):
         assert (rerun / "test-test" / name).read_bytes() == (original / "test-test" / name).read_bytes(), name
     new_provenance = json.loads((rerun / "provenance.json").read_text())
     assert new_provenance["rerun_of"]["version"] == 1 and new_provenance["rerun_of"]["forced"] is True

@@ -59,9 +59,9 @@ def test_a_four_point_sweep_runs_locally_and_compares_side_by_side(project, invo
 
     pair = json.loads(invoke("compare", "tiny:1:test", "tiny:V4", "--json").output)
     diff = pair["predictions"]
-    v1, v4 = (store.get("tiny", n).test_dir("test") / "records.jsonl" for n in (1, 4))
-    left = [json.loads(line) for line in v1.read_text().splitlines()]
-    right = [json.loads(line) for line in v4.read_text().splitlines()]
+    from runway.experiment.records import read_records
+
+    left, right = (read_records(store.get("tiny", n).test_dir("test")) for n in (1, 4))
     expected = [r["index"] for r, o in zip(left, right) if r["prediction"] != o["prediction"]]
     assert diff["matched"] == len(left) and [row["id"] for row in diff["differing"]] == expected
 

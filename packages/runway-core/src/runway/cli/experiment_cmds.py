@@ -391,10 +391,52 @@ def list_(names: tuple[str, ...], as_json: bool) -> None:
 @click.command("show")
 @click.argument("name")
 @click.option("--version", "version", type=int, default=None, help="The version to show (default: the latest).")
-def show(name: str, version: int | None) -> None:
+@click.option(
+    "--records",
+    "records_of",
+    metavar="SUFFIX",
+    default=None,
+    help="Print the per-sample records of test run SUFFIX as JSON lines instead (for grep and jq).",
+)
+@click.option(
+    "--validation-epoch",
+    "epoch",
+    type=int,
+    default=None,
+    help="Print the per-sample records of validation epoch N as JSON lines instead.",
+)
+def show(name: str, version: int | None, records_of: str | None, epoch: int | None) -> None:
     """Show a version: status, provenance, config diff against its parent, metrics, checkpoints, tests."""
+    project, current = _version_for(name, version)
+    if records_of is not None or epoch is not None:
+        _echo_records(current, records_of, epoch)
+        return
     from runway.experiment.listing import describe_version
 
-    project, current = _version_for(name, version)
     for line in describe_version(project, current):
         click.echo(line)
+
+
+def _echo_records(version: Any, suffix: str | None, epoch: int | None) -> None:
+    from runway.experiment.records import export_jsonl, read_records, records_path
+
+    if suffix is not None and epoch is not None:
+        raise click.UsageError("--records and --validation-epoch: give one of them")
+    if suffix is not None:
+        path = records_path(version.test_dir(suffix))
+        if path is None:
+            raise ExperimentError(
+                f"{version.label} has no records of test run {suffix!r}; test runs: {', '.join(version.tests()) or 'none'}"
+            )
+        paths = [path]
+    else:
+        from runway.experiment.validation_records import VALIDATION_FOLDER
+
+        folder = version.train_dir / VALIDATION_FOLDER
+        paths = sorted(folder.glob(f"epoch-{epoch}.*")) + sorted(folder.glob(f"epoch-{epoch}-rank*.*"))
+        paths = [p for p in paths if p.suffix in (".parquet", ".jsonl")]
+        if not paths:
+            raise ExperimentError(f"{version.label} has no validation records of epoch {epoch} (looked in {folder})")
+    for path in paths:
+        for line in export_jsonl(read_records(path)):
+            click.echo(line)

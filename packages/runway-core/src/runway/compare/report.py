@@ -3,7 +3,7 @@
 Metrics are each test run's ``metrics.json`` (column ``SUFFIX:metric``) and
 the last value of every training metric in ``train/logs/metrics.csv``
 (column ``last:metric``). Predictions are compared for two test runs of the
-same data: ``records.jsonl`` lines matched by their ``id`` (else ``index``).
+same data: per-sample records matched by their ``id`` (else ``index``).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from runway.compare.versions import Selected
+from runway.experiment.records import RECORDS_FILE, read_records, records_path
 from runway.experiment.store import Version
 
 TRAIN_METRICS = Path("train") / "logs" / "metrics.csv"
-RECORDS_FILE = "records.jsonl"
 SUMMARY_FILE = "summary.json"
 # bookkeeping columns of the csv logger, not learning curves
 NOT_CURVES = frozenset({"epoch", "step"})
@@ -175,10 +175,8 @@ class PredictionDiff:
 
 
 def _records(version: Version, suffix: str) -> list[dict[str, Any]]:
-    path = version.test_dir(suffix) / RECORDS_FILE
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = records_path(version.test_dir(suffix))
+    return read_records(path) if path is not None else []
 
 
 def _data_keys(version: Version, suffix: str) -> dict[str, Any]:

@@ -76,10 +76,27 @@ def _plain(value: Any) -> Any:
 
 
 def _per_sample(values: Any) -> Any:
-    """A 1-D tensor as a list of numbers in one call (indexing it per sample is slow)."""
-    if isinstance(values, torch.Tensor) and values.dim() == 1:
-        return values.detach().cpu().tolist()
+    """A tensor as one list, an item a sample, in one call (indexing it per sample is slow):
+    numbers for 1-D tensors and for rows of one value, lists for other rows."""
+    if isinstance(values, torch.Tensor) and values.dim() >= 1:
+        values = values.detach().cpu()
+        if values.dim() > 1 and len(values) and values[0].numel() == 1:
+            values = values.reshape(len(values))
+        return values.tolist()
     return values
+
+
+def _describe_column(values: Any, size: int) -> list[Any]:
+    """:func:`_describe` of each of a batch field's ``size`` samples, in a few calls per batch."""
+    if isinstance(values, torch.Tensor) and values.dim() >= 1 and len(values) == size:
+        rows = values.detach()
+        per_sample = rows[0].numel() if size else 0
+        if per_sample <= INPUT_VALUES_SHOWN:
+            return _per_sample(rows)
+        means = rows.reshape(size, -1).float().mean(dim=1).cpu().tolist()
+        shape = list(rows.shape[1:])
+        return [{"shape": list(shape), "mean": round(mean, 6)} for mean in means]
+    return [_describe(values[i]) for i in range(size)]
 
 
 def _describe(value: Any) -> Any:
@@ -134,9 +151,10 @@ class Executor(pl.LightningModule):
         if isinstance(batch, dict):
             size = len(next(iter(batch.values()))) if batch else 0
             fields = {k: v for k, v in batch.items() if k not in ("y", "label", "labels", "target", "targets")}
-            return [{k: _describe(v[i]) for k, v in fields.items()} for i in range(size)]
+            columns = {k: _describe_column(v, size) for k, v in fields.items()}
+            return [{k: column[i] for k, column in columns.items()} for i in range(size)]
         if isinstance(batch, (list, tuple)) and batch:
-            return [_describe(item) for item in batch[0]]
+            return _describe_column(batch[0], len(batch[0]))
         return []
 
     # ---- Lightning -----------------------------------------------------------

@@ -2,11 +2,12 @@
 
 ``runway infer NAME SUFFIX`` writes ``test-<SUFFIX>/``:
 
-``records.jsonl``
-    one JSON object per sample: ``index``, ``input`` (a short summary),
+``records.parquet``
+    one row per sample: ``index``, ``input`` (a short summary),
     ``prediction``, ``target`` (and whatever else the executor records);
     tensors become lists, images PNG files under ``images/`` (see
-    :mod:`runway.experiment.records`).
+    :mod:`runway.experiment.records`; ``runway show NAME --records SUFFIX``
+    prints them as JSON lines).
 ``summary.json``
     sample count, the checkpoint (path, which, sha256), the data's cache
     keys, which step the records came from and, when ``test_step`` ran, the

@@ -8,7 +8,7 @@
       status.json        pending / running / completed / failed / interrupted
       train/checkpoints/ best.ckpt, last.ckpt (written by Lightning)
       train/logs/        the csv metrics (and other local logger output)
-      test-<suffix>/     records.jsonl, summary.json, config.json, metrics.json
+      test-<suffix>/     records.parquet, summary.json, config.json, metrics.json
 """
 
 from __future__ import annotations
