@@ -39,8 +39,17 @@ def _pipeline_with(project: LightProject, **changes: dict) -> None:
 
 
 def _bare_version(project: LightProject) -> None:
+    """A version submitted (its job written) that never trained: no checkpoints."""
+    from runway.config import fingerprint
+    from runway.job.spec import JobSpec, key_digests, write_config, write_spec
+
     version = ExperimentStore(project.experiments_dir).allocate("light")
-    (version.path / "config.json").write_text(json.dumps({"data_pipeline": light_pipeline()}))
+    config = {"data_pipeline": light_pipeline()}
+    write_config(version.path, config)
+    write_spec(version.path, JobSpec(
+        command="train", experiment="light", version=version.number, project_root=str(project.root),
+        fingerprint=fingerprint(config), key_digests=key_digests(config),
+    ))
 
 
 def _version_with_metrics(project: LightProject) -> None:

@@ -161,3 +161,34 @@ def test_a_job_that_ran_is_never_executed_again(project, invoke):
     assert again.exit_code == 2 and "already run" in again.output and "--resume" in again.output
     assert (version.checkpoints_dir / "last.ckpt").stat().st_mtime_ns == before
     assert version.status["state"] == "completed"
+
+
+def test_infer_into_a_read_only_folder_is_exit_2_without_a_traceback(project, invoke):
+    assert invoke("train", "tiny", "--opts", "train.epochs=1").exit_code == 0
+    version = _store(project).get("tiny", 1)
+    target = version.test_dir("ro")
+    target.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(target)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here ({mounted.stderr.strip()}); needs root on Linux")
+    try:
+        result = invoke("infer", "tiny", "ro")
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+    assert result.exit_code == 2, result.output
+    assert "Error: cannot write" in result.output and "Traceback" not in result.output
+    assert version.status["state"] == "completed"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_resume_from_a_damaged_checkpoint_is_refused_and_keeps_the_status(project, invoke, damage):
+    assert invoke("train", "tiny", "--opts", "train.epochs=1").exit_code == 0
+    version = _store(project).get("tiny", 1)
+    last = version.checkpoints_dir / "last.ckpt"
+    data = last.read_bytes()
+    last.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a checkpoint at all")
+    result = invoke("train", "tiny", "--resume", "--opts", "train.epochs=2")
+    assert result.exit_code == 2, result.output
+    assert "last.ckpt" in result.output and "Traceback" not in result.output
+    assert version.status["state"] == "completed"
+    assert json.loads((version.path / "config.json").read_text())["train"]["epochs"] == 1

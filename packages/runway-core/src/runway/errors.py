@@ -7,7 +7,19 @@ keeps its traceback (exit code 1).
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
+
+#: errnos of OSErrors that the machine, not Runway or the user's code, is responsible
+#: for (a full disk, a read-only or forbidden folder): reported as bad input (exit 2)
+ENVIRONMENT_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM") if hasattr(errno, name)
+)
+
+
+def is_machine_state(exc: BaseException) -> bool:
+    """Whether ``exc`` is an OSError of :data:`ENVIRONMENT_ERRNOS`."""
+    return isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS
 
 
 class RunwayError(Exception):

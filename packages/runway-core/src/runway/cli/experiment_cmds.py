@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from runway.cli.common import config_option, opts_option
-from runway.errors import ConfigError, ExperimentError, RunFailed
+from runway.errors import ConfigError, ExperimentError, RunFailed, is_machine_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,6 +110,20 @@ def _echo_metrics(label: str, suffix: str, metrics: dict[str, float]) -> None:
 # --------------------------------------------------------------------------- experiment
 
 
+def _from_source(project: Any, from_: str) -> tuple[str, str]:
+    """What ``--from`` names and the parent to record: an experiment, or ``SWEEP:best``, the config
+    of that sweep's best point's version (its experiment is the parent)."""
+    from runway.experiment.versions import parse_folder_name
+    from runway.sweep.results import best_version, is_best_spec
+
+    if not is_best_spec(from_):
+        return from_, from_
+    path, row = best_version(project.experiments_dir, from_)
+    click.echo(f"{from_} is {row['point'].get('label')} (point {row['point']['index']}, {row['value']:.4g})")
+    parsed = parse_folder_name(path.name)
+    return str(path / "config.json"), parsed[0] if parsed else from_
+
+
 @click.command("experiment")
 @click.argument("name")
 @click.option("--from", "from_", metavar="OTHER", default=None, help="Start from experiment OTHER's resolved config.")
@@ -134,7 +148,8 @@ def experiment(name: str, from_: str | None, config_file: Path | None, opts: tup
         raise ConfigError("give --from OTHER or --config FILE, not both")
     if from_ is not None:
         project = Project.find()
-        text = derived_text(load_config(from_, project=project, opts=opts), from_)
+        source, parent = _from_source(project, from_)
+        text = derived_text(load_config(source, project=project, opts=opts), parent)
     elif config_file is not None:
         project, config = resolve_config(name, config_file, opts)
         text = derived_text(config, config.get("parent") if isinstance(config.get("parent"), str) else None)
@@ -291,6 +306,8 @@ def _evaluate(current: Any, suffix: str, config: dict[str, Any], settings: Any, 
     except RunwayError:
         raise
     except Exception as exc:
+        if is_machine_state(exc):
+            raise
         raise RunFailed(f"eval of {current.label} {suffix!r} failed: {type(exc).__name__}: {exc}") from exc
     _echo_metrics(current.label, suffix, metrics)
     return metrics
@@ -323,7 +340,10 @@ def infer(name: str, suffix: str, version: int | None, checkpoint: str, opts: tu
     project, current = _version_for(name, version)
     check_suffix(suffix)
     config, settings = _stored_config(current, opts)
-    find_checkpoint(current, checkpoint)  # a missing checkpoint is bad input (exit 2), before any work
+    from runway.experiment.checkpoint_io import check_checkpoint
+
+    # a missing or damaged checkpoint is bad input (exit 2), found before any work
+    check_checkpoint(find_checkpoint(current, checkpoint))
     _load_project_code(project)
     plugins = _plugins()
     try:
@@ -331,6 +351,8 @@ def infer(name: str, suffix: str, version: int | None, checkpoint: str, opts: tu
     except RunwayError:
         raise
     except Exception as exc:
+        if is_machine_state(exc):
+            raise  # a full disk or a read-only folder: reported as such (exit 2)
         raise RunFailed(f"infer of {current.label} failed: {type(exc).__name__}: {exc}") from exc
     click.echo(f"{current.label}: predictions in {out}")
     if no_eval:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runway.errors import RunFailed, RunwayError
+from runway.errors import RunFailed, RunwayError, is_machine_state
 from runway.job.spec import JobSpec, load_job
 
 
@@ -38,6 +38,15 @@ def tag_mapping(tags: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+def _record_failure(version: Any, exc: BaseException, job_type: str) -> None:
+    from runway.experiment.status import write_failure
+
+    try:
+        write_failure(version.path, exc, job_type=job_type)
+    except OSError:
+        pass  # the folder itself cannot be written (full, read-only): the error says so
+
+
 @contextmanager
 def tracked(version: Any, job_type: str, *, record: bool = True) -> Iterator[None]:
     """Mark ``version`` running, then completed, failed (with the error) or interrupted.
@@ -46,7 +55,7 @@ def tracked(version: Any, job_type: str, *, record: bool = True) -> Iterator[Non
     code 2; any other exception becomes :class:`RunFailed` (exit code 1).
     ``record=False`` (DDP ranks other than 0) leaves ``status.json`` alone.
     """
-    from runway.experiment.status import write_failure, write_status
+    from runway.experiment.status import write_status
 
     if record:
         write_status(version.path, "running", job_type=job_type)
@@ -58,11 +67,13 @@ def tracked(version: Any, job_type: str, *, record: bool = True) -> Iterator[Non
         raise
     except RunwayError as exc:
         if record:
-            write_failure(version.path, exc, job_type=job_type)
+            _record_failure(version, exc, job_type)
         raise
     except Exception as exc:
         if record:
-            write_failure(version.path, exc, job_type=job_type)
+            _record_failure(version, exc, job_type)
+        if is_machine_state(exc):
+            raise  # a full disk or a read-only folder: the command reports it as such (exit 2)
         raise RunFailed(f"{job_type} of {version.label} failed: {type(exc).__name__}: {exc}") from exc
     except BaseException as exc:  # SystemExit from a signal handler, a preemption
         if record:

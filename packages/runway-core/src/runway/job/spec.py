@@ -199,7 +199,10 @@ def load_job(folder: Path | str, supplied: Sequence[str] = ()) -> tuple[JobSpec,
     spec = read_spec(folder)
     config = read_config(folder)
     if fingerprint(config) != spec.fingerprint and not (folder / SECRETS_FILE).is_file():
-        hidden = [key for key, value in flatten(config).items() if value == REDACTED]
+        hidden = [
+            key for key, value in flatten(config).items()
+            if value == REDACTED or (isinstance(value, str) and REDACTED in value)  # a URL's password, say
+        ]
         if hidden and not supplied:
             raise SecretsMissing(folder, hidden)
         if supplied:
