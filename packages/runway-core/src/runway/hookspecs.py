@@ -318,3 +318,52 @@ def job_log_files(record: dict) -> dict[str, str] | None:
 
     How: first non-``None`` result wins.
     """
+
+
+# --------------------------------------------------------------------------
+# Extending the search and the command line.
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_sweepers(register: Callable[..., None]) -> None:
+    """Contribute sweepers: strategies that propose a sweep's points.
+
+    When: once per plugin manager, the first time ``runway sweep`` (start,
+    resume or status) needs the sweeper registry.
+
+    :param register: ``register(factory, name="optuna")`` for each sweeper.
+        ``factory(search)`` receives the ``runway.sweep.sweepers.Search`` (the
+        parsed ``--opts`` axes, ``trials``, ``metric``, ``direction``,
+        ``seed``, ``options`` from ``--sweeper-opt``, the sweep's own folder)
+        and returns an object with ``ask(count) -> list[Proposal]`` (up to
+        ``count`` new points; ``[]`` when it proposes no more) and
+        ``tell(proposal, result)`` (the point's ``TrialResult`` once its
+        version has ended); see :mod:`runway.sweep.sweepers`.
+    :returns: nothing; registration happens through ``register``.
+
+    How: called on every plugin; core's ``grid`` and ``random`` are built-in
+    sweepers registered the same way. A name registered by two plugins is an
+    error that names both.
+    """
+
+
+@hookspec
+def register_commands(register: Callable[..., None]) -> None:
+    """Add commands (or command groups) to the ``runway`` command line.
+
+    When: when ``runway`` lists its commands (``runway --help``, ``runway
+    plugins``) or is asked for one that is not core's. The answers are
+    cached, keyed on the installed distributions and the registering
+    modules' files, so ``runway --help`` does not import plugins each time.
+
+    :param register: ``register(name, target, help)``: ``name`` is the
+        command (``runway NAME``), ``target`` a ``"module:attribute"`` string
+        naming a ``click.Command`` (imported only when the command runs, so
+        the plugin module stays light) and ``help`` the one line that
+        ``runway --help`` shows.
+    :returns: nothing; registration happens through ``register``.
+
+    How: called on every plugin. A name that core's commands or another
+    plugin already use is refused with an error that names both.
+    """

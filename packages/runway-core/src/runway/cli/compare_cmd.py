@@ -89,12 +89,37 @@ def _legend_labels(selected: list[Any]) -> list[str]:
 @click.command("plot")
 @click.argument("specs", nargs=-1, metavar="EXP[:VERSION]...")
 @_sweep_option
-@click.option("--metric", "metrics", multiple=True, required=True, metavar="NAME", help="A training metric (val/loss, or val_loss); repeatable: one panel each.")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME", help="A training metric (val/loss, or val_loss); repeatable: one panel each. With --sweep alone: default the sweep's --metric.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The image to write (.png, .pdf, .svg).")
 def plot(specs: tuple[str, ...], sweep_id: str | None, metrics: tuple[str, ...], output: Path) -> None:
-    """Draw learning curves of versions from their train/logs/metrics.csv (needs runway-core[plot])."""
+    """Draw learning curves of versions from their train/logs/metrics.csv (needs runway-core[plot]).
+
+    With --sweep and no versions: the sweep's optimisation history (its
+    metric per point, best so far) and each swept key against the metric.
+    """
     from runway.compare.plot import plot_curves
 
+    if sweep_id is not None and not specs:
+        _plot_sweep(sweep_id, metrics, output)
+        return
+    if not metrics:
+        raise click.UsageError("--metric NAME is required (with --sweep alone it defaults to the sweep's metric)")
     _, selected = _selected(specs, sweep_id)
     written = plot_curves(selected, metrics, output, labels=_legend_labels(selected))
+    click.echo(f"wrote {written}")
+
+
+def _plot_sweep(sweep_id: str, metrics: tuple[str, ...], output: Path) -> None:
+    from runway.compare.plot import plot_sweep
+    from runway.project import Project
+    from runway.sweep.ledger import find_ledger
+    from runway.sweep.results import trial_rows
+    from runway.sweep.runner import observe
+
+    experiments_dir = Project.find().experiments_dir
+    ledger = find_ledger(experiments_dir, sweep_id)
+    data, observed = observe(ledger, persist=False)
+    if metrics:
+        data = {**data, "metric": metrics[0]}
+    written = plot_sweep(data, trial_rows(data, observed, data.get("metric"), experiments_dir), output)
     click.echo(f"wrote {written}")

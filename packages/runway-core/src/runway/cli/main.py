@@ -2,6 +2,8 @@
 
 Subcommands live in their own modules and are imported only when invoked,
 so ``runway --help`` does not pay for torch, lightning or any plugin.
+Installed plugins add commands through the ``register_commands`` hook
+(:mod:`runway.cli.plugin_commands`), imported just as lazily.
 """
 
 from __future__ import annotations
@@ -87,28 +89,67 @@ def _short_path(name: object, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def plugin_commands() -> dict[str, Any]:
+    """The commands installed plugins add; a plugin that registers badly is named on stderr and adds none."""
+    from runway.cli.plugin_commands import plugin_commands as registered
+
+    try:
+        return registered(frozenset(COMMANDS))
+    except RunwayError as exc:
+        click.echo(f"Warning: plugin commands left out: {exc}", err=True)
+        return {}
+
+
+def _load_command(name: str, target: str, plugin: str | None = None) -> click.Command:
+    module_name, _, attr = target.partition(":")
+    try:
+        command = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        if plugin is None:
+            raise
+        from runway.errors import PluginError
+
+        raise PluginError(f"command {name!r} of plugin {plugin!r} cannot be loaded from {target!r}: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(command, click.Command):
+        from runway.errors import PluginError
+
+        raise PluginError(f"command {name!r} of plugin {plugin!r}: {target!r} is no click command")
+    return command
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands (core's and plugins') are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*COMMANDS, *self.commands})
+        return sorted({*COMMANDS, *self.commands, *plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, _, attr = target.partition(":")
-        command = getattr(importlib.import_module(module_name), attr)
+        if target is not None:
+            command = _load_command(cmd_name, target)
+        else:
+            found = plugin_commands().get(cmd_name)
+            if found is None:
+                return None
+            try:
+                command = _load_command(cmd_name, found.target, found.plugin)
+            except RunwayError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                ctx.exit(exc.exit_code)
         self.commands[cmd_name] = command
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        added = plugin_commands()
+        rows = [(name, SHORT_HELP.get(name, "")) for name in sorted({*COMMANDS, *self.commands} - set(added))]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+        if added:
+            with formatter.section("Commands from plugins"):
+                formatter.write_dl([(name, f"{c.help} [{c.plugin}]".strip()) for name, c in sorted(added.items())])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

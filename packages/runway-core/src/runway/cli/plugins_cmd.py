@@ -16,7 +16,12 @@ def plugins(as_json: bool, tracebacks: bool) -> None:
     """List installed plugins, their versions and the hooks they implement."""
     from runway import __version__
 
+    from runway.cli.main import plugin_commands
+
     found = get_plugins()
+    added: dict[str, list[str]] = {}
+    for command in plugin_commands().values():
+        added.setdefault(command.plugin, []).append(command.name)
     rows = []
     for name, info in found.info.items():
         rows.append(
@@ -27,6 +32,7 @@ def plugins(as_json: bool, tracebacks: bool) -> None:
                 "builtin": info.builtin,
                 "module": info.module,
                 "hooks": found.hooks_of(name),
+                "commands": sorted(added.get(name, [])),
                 "error": info.error,
             }
         )
@@ -39,6 +45,8 @@ def plugins(as_json: bool, tracebacks: bool) -> None:
         click.echo(head)
         if row["error"] is None:
             click.echo(f"    hooks: {', '.join(row['hooks']) or '-'}")
+            if row["commands"]:
+                click.echo(f"    commands: {', '.join(row['commands'])}")
         else:
             last = row["error"].strip().splitlines()[-1]
             click.echo(f"    FAILED TO LOAD: {last}")

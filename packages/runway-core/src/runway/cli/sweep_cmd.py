@@ -37,8 +37,11 @@ def sweep() -> None:
     \b
     runway sweep NAME --opts lr=1e-3,1e-4 batch=32,64           grid: 4 points
     runway sweep NAME --opts lr=loguniform(1e-5,1e-2) --random 8 --seed 0
-    runway sweep status [SWEEP] [--watch]                        each point's state
+    runway sweep NAME --sweeper optuna --trials 50 --metric val/accuracy --direction max \
+        --opts 'executor.optimizer.lr=loguniform(1e-5,1e-1)' 'train.batch_size=choice(32,64)'
+    runway sweep status [SWEEP] [--watch]                        each point's state, best first
     runway sweep resume [SWEEP]                                  rerun failed/unfinished points
+    runway experiment BEST --from SWEEP:best                     the best point's config
     """
 
 
@@ -81,6 +84,11 @@ def _with_launch_options(func: Any) -> Any:
 @click.option("--random", "random_count", type=int, default=None, metavar="N", help="Sample N points from the ranges instead of the grid.")
 @click.option("--seed", type=int, default=None, help="Seed of --random (default: a random one, recorded in the ledger).")
 @click.option("--command", "command", type=click.Choice(["train", "run"]), default="train", show_default=True, help="run = train, infer and eval each point.")
+@click.option("--sweeper", default=None, help="What proposes the points: grid (default), random, or a plugin's (optuna).")
+@click.option("--trials", type=int, default=None, metavar="N", help="Points to finish (random, optuna): the search's budget.")
+@click.option("--metric", default=None, metavar="NAME", help="The validation metric the search optimises and status sorts by (val/accuracy).")
+@click.option("--direction", type=click.Choice(["max", "min"]), default=None, help="Maximise or minimise --metric (default max).")
+@click.option("--sweeper-opt", "sweeper_opts", multiple=True, metavar="KEY=VALUE", help="An option of the sweeper (optuna: sampler=tpe|random|cmaes|gp|qmc, pruner=median|percentile|hyperband|none, storage=URL); repeatable.")
 @_with_launch_options
 def start(
     name: str,
@@ -89,6 +97,11 @@ def start(
     random_count: int | None,
     seed: int | None,
     command: str,
+    sweeper: str | None,
+    trials: int | None,
+    metric: str | None,
+    direction: str | None,
+    sweeper_opts: tuple[str, ...],
     launcher: str | None,
     parallel: int | None,
     fail_fast: bool | None,
@@ -101,18 +114,35 @@ def start(
     launcher = launcher or "local"
     ledger = create_sweep(
         source, opts, command=command, launcher=launcher, random_count=random_count, seed=seed,
-        parallel=parallel or 1, fail_fast=bool(fail_fast),
+        parallel=parallel or 1, fail_fast=bool(fail_fast), sweeper=sweeper, trials=trials, metric=metric,
+        direction=direction, sweeper_options=_sweeper_options(sweeper_opts),
     )
     data = ledger.read()
-    mode = "grid" if data["mode"] == "grid" else f"random sample (seed {data['seed']})"
+    mode = {"grid": "grid", "random": f"random sample (seed {data['seed']})"}.get(data["mode"], f"{data['mode']} search (seed {data['seed']})")
     swept = ", ".join(data["swept_keys"]) or "nothing (one point)"
-    click.echo(f"sweep {ledger.id}: {len(data['points'])} point(s) of {name}, {mode} over {swept}; launcher {launcher}")
+    size = f"{data['trials']} trial(s)" if data.get("adaptive") else f"{len(data['points'])} point(s)"
+    objective = f", {data['direction']} {data['metric']}" if data.get("metric") else ""
+    click.echo(f"sweep {ledger.id}: {size} of {name}, {mode} over {swept}{objective}; launcher {launcher}")
     click.echo(f"ledger: {ledger.path}")
     outcome = run_points(
         source, ledger, range(len(data["points"])), launcher=launcher, parallel=parallel or 1,
         fail_fast=bool(fail_fast), wait=wait, echo=_echo,
     )
     _exit_for(outcome, ledger.id)
+
+
+def _sweeper_options(tokens: tuple[str, ...]) -> dict[str, Any]:
+    """``--sweeper-opt KEY=VALUE`` tokens: values read as JSON literals where they parse, else strings."""
+    from runway.config.overrides import parse_value
+    from runway.errors import ConfigError
+
+    options: dict[str, Any] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--sweeper-opt {token!r}: expected KEY=VALUE")
+        options[key.strip()] = parse_value(value)
+    return options
 
 
 @sweep.command("resume")
@@ -126,6 +156,9 @@ def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fai
     project = _project()
     ledger = find_ledger(project.experiments_dir, sweep_id)
     data, observed = observe(ledger)
+    if data.get("adaptive"):
+        _resume_search(project, ledger, data, observed, launcher, parallel, fail_fast, wait)
+        return
     todo = points_to_resume(data, observed)
     if not todo:
         click.echo(f"sweep {ledger.id}: nothing to resume, all {len(observed)} point(s) completed")
@@ -140,21 +173,60 @@ def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fai
     _exit_for(outcome, ledger.id)
 
 
-def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]]) -> list[str]:
+def _resume_search(project: Any, ledger: Any, data: dict[str, Any], observed: list[dict[str, Any]],
+                   launcher: str | None, parallel: int | None, fail_fast: bool | None, wait: bool) -> None:
+    """Continue an adaptive search: what ended is told to its sweeper once, and it is asked for the rest."""
+    from runway.sweep.runner import ExperimentError, run_search, search_progress, stored_source
+
+    progress = search_progress(data, observed)
+    trials = int(data.get("trials") or 0)
+    if progress["finished"] >= trials:
+        click.echo(f"sweep {ledger.id}: nothing to resume, {progress['finished']} of {trials} trial(s) finished")
+        return
+    if progress["active"] and (launcher or data["launcher"]) == "local":
+        busy = [p.get("label") or str(p["index"]) for p, seen in zip(data["points"], observed) if seen["state"] == "running"]
+        if busy:
+            raise ExperimentError(f"sweep {ledger.id} still has trial(s) running: {', '.join(busy[:5])}; wait for them or stop them first")
+    source = stored_source(project, ledger, data)
+    launcher = launcher or data["launcher"]
+    parallel = parallel or int(data.get("parallel") or 1)
+    fail_fast = data.get("fail_fast", False) if fail_fast is None else fail_fast
+    click.echo(f"sweep {ledger.id}: resuming the search, {progress['finished']} of {trials} trial(s) finished; launcher {launcher}")
+    outcome = run_search(source, ledger, launcher=launcher, parallel=parallel, fail_fast=bool(fail_fast), wait=wait, echo=_echo)
+    _exit_for(outcome, ledger.id)
+
+
+def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]], metric: str | None = None, experiments_dir: Path | None = None) -> list[str]:
     from runway.support.tables import render_table
+    from runway.sweep.results import best_row, trial_rows
     from runway.sweep.runner import counts
 
     keys = data.get("swept_keys") or []
-    header = ["POINT", "STATE", "VERSION", *keys, "ERROR"]
+    metric = metric or data.get("metric")
+    rows_by_point = trial_rows(data, observed, metric, experiments_dir)
+    header = ["POINT", *(["TRIAL"] if data.get("adaptive") else []), "STATE", "VERSION", *([metric] if metric else []), *keys, "ERROR"]
     rows = []
-    for point, seen in zip(data["points"], observed):
+    for row in rows_by_point:
+        point, seen = row["point"], row["seen"]
         values = {k.lstrip("+"): v for k, v in point["overrides"].items()}
         state = seen["state"] + (" (queued)" if seen.get("queued") else "")
         retried = f" (+{len(point['attempts'])} earlier)" if point.get("attempts") else ""
-        rows.append([point["index"], state, (point.get("label") or "-") + retried, *(values.get(k) for k in keys), seen.get("error") or ""])
+        trial = [(point.get("trial") or {}).get("trial", "-")] if data.get("adaptive") else []
+        value = [_shown(row["value"])] if metric else []
+        rows.append([point["index"], *trial, state, (point.get("label") or "-") + retried, *value, *(values.get(k) for k in keys), seen.get("error") or ""])
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts(observed).items()))
-    title = f"sweep {data['id']}: {data['experiment']}, {data['command']}, launcher {data['launcher']}, {len(observed)} point(s): {summary}"
-    return [title, *render_table(header, rows, max_width=60)]
+    budget = f" of {data['trials']} trial(s)" if data.get("adaptive") else ""
+    title = f"sweep {data['id']}: {data['experiment']}, {data['sweeper'] if data.get('sweeper') else 'grid'}, {data['command']}, launcher {data['launcher']}, {len(observed)} point(s){budget}: {summary}"
+    lines = [title, *render_table(header, rows, max_width=60)]
+    best = best_row(rows_by_point, data.get("direction") or "max")
+    if metric and best is not None:
+        lines.append(f"best: point {best['point']['index']}, {best['point'].get('label')}, {metric}={_shown(best['value'])}; "
+                     f"`runway experiment NEW --from {data['id']}:best` starts from its config")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 @sweep.command("status")
@@ -162,10 +234,12 @@ def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]]) -> list[
 @click.option("--watch", is_flag=True, help="Keep printing state changes until every point has ended.")
 @click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between looks with --watch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ledger with each point's current state as JSON.")
-def status(sweep_id: str | None, watch: bool, interval: float, as_json: bool) -> None:
-    """Show each point of SWEEP (an id or an experiment name; default the latest sweep): state, version, error."""
-    from runway.sweep.ledger import FINAL_STATES, find_ledger, shown
+@click.option("--metric", default=None, metavar="NAME", help="Sort by this metric (default: the sweep's --metric).")
+def status(sweep_id: str | None, watch: bool, interval: float, as_json: bool, metric: str | None) -> None:
+    """Show each point of SWEEP (an id or an experiment name; default the latest sweep), best first: state, version, metric, error."""
+    from runway.sweep.ledger import find_ledger, shown
     from runway.sweep.runner import observe
+    from runway.sweep.state import ENDED_STATES
 
     ledger = find_ledger(_project().experiments_dir, sweep_id)
     data, observed = observe(ledger)
@@ -175,10 +249,10 @@ def status(sweep_id: str | None, watch: bool, interval: float, as_json: bool) ->
             point["state"], point["error"] = seen["state"], seen.get("error")
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
-    for line in _status_lines(data, observed):
+    for line in _status_lines(data, observed, metric, ledger.path.parent.parent):
         click.echo(line)
     shown = {p["index"]: seen["state"] for p, seen in zip(data["points"], observed)}
-    while watch and not all(s in FINAL_STATES or s == "missing" for s in shown.values()):
+    while watch and not all(s in ENDED_STATES or s == "missing" for s in shown.values()):
         time.sleep(interval)
         data, observed = observe(ledger)
         for point, seen in zip(data["points"], observed):

@@ -80,3 +80,57 @@ def plot_curves(selected: Sequence[Selected], metrics: Sequence[str], output: Pa
     finally:
         plt.close(figure)
     return output
+
+
+def plot_sweep(data: dict, rows: Sequence[dict], output: Path) -> Path:
+    """A sweep's search in one image: the metric of each trial in order with the best so far, then one
+    panel per swept key with its values against the metric (log-scaled for ``loguniform`` ranges).
+
+    ``data`` is the ledger, ``rows`` the :func:`runway.sweep.results.trial_rows` of its points.
+    """
+    metric = data.get("metric")
+    finished = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["point"]["index"])
+    if not metric or not finished:
+        raise PlotError(f"sweep {data.get('id')}: no point has finished with a value of {metric or 'a --metric'} yet")
+    keys = list(data.get("swept_keys") or [])
+    logged = {a.split("=", 1)[0].lstrip("+") for a in data.get("axes") or [] if "=loguniform(" in a}
+    plt = _pyplot()
+    figure, axes = plt.subplots(1 + len(keys), 1, figsize=(8, 3.6 * (1 + len(keys))), squeeze=False)
+    history = axes[0, 0]
+    order = [r["point"]["index"] for r in finished]
+    values = [r["value"] for r in finished]
+    pick = max if (data.get("direction") or "max") == "max" else min
+    best = [pick(values[: i + 1]) for i in range(len(values))]
+    colours = ["tab:orange" if r["seen"]["state"] == "pruned" else "tab:blue" for r in finished]
+    history.scatter(order, values, c=colours, s=18, label=f"{metric} (orange: pruned)")
+    history.step(order, best, where="post", color="tab:green", label="best so far")
+    history.set_title(f"optimisation history of sweep {data.get('id')}")
+    history.set_xlabel("point")
+    history.set_ylabel(metric)
+    history.grid(True, alpha=0.3)
+    history.legend(fontsize="small")
+    for panel, key in zip(axes[1:, 0], keys):
+        shown = [(r["point"]["overrides"].get(key, r["point"]["overrides"].get(f"+{key}")), r["value"]) for r in finished]
+        numeric = [(x, y) for x, y in shown if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        if len(numeric) == len(shown):
+            panel.scatter([x for x, _ in numeric], [y for _, y in numeric], s=18)
+            if key in logged:
+                panel.set_xscale("log")
+        else:
+            labels = sorted({str(x) for x, _ in shown})
+            panel.scatter([labels.index(str(x)) for x, _ in shown], [y for _, y in shown], s=18)
+            panel.set_xticks(range(len(labels)), labels)
+        panel.set_title(f"{key} against {metric}")
+        panel.set_xlabel(key)
+        panel.set_ylabel(metric)
+        panel.grid(True, alpha=0.3)
+    figure.tight_layout()
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        figure.savefig(output, dpi=120)
+    except ValueError as exc:
+        raise PlotError(f"-o {output}: {exc}") from None
+    finally:
+        plt.close(figure)
+    return output

@@ -53,6 +53,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     # executor.class_path (any LightningModule) and runway_for_ml config keys
     "core-class-path": "runway.experiment.class_path",
     "core-compat": "runway.compat.plugin",
+    # the grid and random sweepers, registered like any plugin's
+    "core-sweepers": "runway.sweep.sweepers",
 }
 
 # Where a name that nobody provides would come from, for error messages.
@@ -61,6 +63,7 @@ FIRST_PARTY_PLUGINS: dict[str, str] = {
     "slurm": "runway-slurm",
     "wandb": "runway-wandb",
     "mlflow": "runway-mlflow",
+    "optuna": "runway-optuna",
     "tensorboard": "runway-core[tensorboard]",
 }
 
@@ -281,6 +284,11 @@ def get_plugins() -> Plugins:
     global _default
     if _default is None:
         _default = make_plugin_manager()
+    return _default
+
+
+def built_plugins() -> Plugins | None:
+    """The process-wide plugin manager if something built it already, else ``None`` (nothing is loaded)."""
     return _default
 
 

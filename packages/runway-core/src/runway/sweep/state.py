@@ -3,7 +3,8 @@
 The version's ``status.json`` is the most direct witness (the job writes it).
 Before the job has started, a job submitted to a launcher (SLURM) is asked
 through the ``job_status`` hook; a local point whose sweep process is gone
-without its version finishing was interrupted.
+without its version finishing was interrupted. A trial that its sweeper
+stopped early reads ``pruned``, an end state like ``completed``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from runway.experiment.versions import folder_name
 _WAITING = frozenset({"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "RESIZING", "SUSPENDED", "PREEMPTED"})
 _ACTIVE = frozenset({"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING"})
 _STOPPED = frozenset({"CANCELLED"})
+#: every state after which a point runs no more (the ledger's, and a pruned trial)
+ENDED_STATES = frozenset({"completed", "failed", "interrupted", "pruned"})
+#: the states of a point that ran to its end, whose metric counts
+FINISHED_STATES = frozenset({"completed", "pruned"})
 
 
 def version_path(experiments_dir: Path, experiment: str, point: dict[str, Any]) -> Path | None:
@@ -46,6 +51,8 @@ def observe_point(
     state = status.get("state")
     if state == "completed":
         return {"state": "completed", "error": None}
+    if state == "pruned":
+        return {"state": "pruned", "error": None, "reason": status.get("reason")}
     if state == "failed":
         return {"state": "failed", "error": status.get("error") or point.get("error")}
     if state == "interrupted":

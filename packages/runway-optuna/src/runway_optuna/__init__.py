@@ -1,0 +1,1 @@
+"""Runway's optuna sweeper: ``runway sweep NAME --sweeper optuna --trials N --metric M``."""
