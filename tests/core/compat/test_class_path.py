@@ -91,7 +91,7 @@ def test_keys_a_class_path_module_does_not_read_are_reported(project):
     result = invoke("config", "show", "bad")
     assert result.exit_code == 2
     assert "give executor.name" in result.output and "not both" in result.output
-    assert "executor.optimizer: not read for an executor given by class_path" in result.output
+    assert "executor.optimizer: a class_path module takes LightningCLI's form" in result.output
 
 
 def test_a_good_config_shows_and_builds(project):
@@ -115,10 +115,25 @@ def test_instantiate_keeps_an_error_raised_inside_the_constructor(project):
 def test_records_from_a_dict_with_preds_targets_and_extras():
     out = {"preds": torch.tensor([1, 0]), "targets": torch.tensor([1, 1]), "score": torch.tensor([0.9, 0.6]), "loss": torch.tensor(0.3)}
     records = records_from_batch(out, batch=None)
+    # every field is kept: per-sample values split, the batch's scalars beside them
     assert records == [
-        {"prediction": 1, "target": 1, "score": pytest.approx(0.9)},
-        {"prediction": 0, "target": 1, "score": pytest.approx(0.6)},
+        {"prediction": 1, "target": 1, "score": pytest.approx(0.9), "loss": pytest.approx(0.3)},
+        {"prediction": 0, "target": 1, "score": pytest.approx(0.6), "loss": pytest.approx(0.3)},
     ]
+
+
+def test_records_from_a_dict_of_any_keys_keep_every_field():
+    from runway.experiment.step_records import records_from_predict_step, records_from_test_step
+
+    batch = (torch.zeros(2, 3), torch.tensor([0, 1]))
+    out = {"logits": torch.tensor([[0.1, 0.9], [0.8, 0.2]]), "label_guess": torch.tensor([1, 0]), "loss": torch.tensor(0.5)}
+    assert records_from_predict_step(out, batch, 0) == [
+        {"logits": [pytest.approx(0.1), pytest.approx(0.9)], "label_guess": 1, "loss": 0.5},
+        {"logits": [pytest.approx(0.8), pytest.approx(0.2)], "label_guess": 0, "loss": 0.5},
+    ]
+    # nothing per sample (BoringModel's {"y": loss}): one record for the batch
+    assert records_from_test_step({"y": torch.tensor(2.0)}, torch.zeros(1, 32), 4) == [{"batch": 4, "y": 2.0}]
+    assert records_from_test_step(None, batch, 0) == []
 
 
 def test_records_from_a_pair_and_from_bare_predictions_with_batch_targets():

@@ -1,6 +1,8 @@
 """From an experiment name (or a file) to the resolved config that runs.
 
-``load_config`` = evaluate the jsonnet file, apply ``--opts``, validate.
+``load_config`` = evaluate the jsonnet file (or read the YAML file), map
+LightningCLI's sections onto Runway's (:mod:`runway.config.lightning_cli`),
+apply ``--opts`` (by Runway's keys or LightningCLI's), validate.
 
 External variables every config can read with ``std.extVar(name)`` (all
 strings, as jsonnet requires):
@@ -37,13 +39,15 @@ EXT_EXPERIMENT_NAME = "runway.experiment_name"
 EXT_PROJECT_ROOT = "runway.project_root"
 EXT_USE_DUMMY_DATA = "runway.use_dummy_data"
 
-CONFIG_SUFFIXES = (".jsonnet", ".json")
+CONFIG_SUFFIXES = (".jsonnet", ".json", ".yaml", ".yml")
+#: what ``configs/experiments/NAME.<suffix>`` may be, in the order looked for
+EXPERIMENT_SUFFIXES = (".jsonnet", ".yaml", ".yml")
 
 
 def is_config_path(source: str | os.PathLike[str]) -> bool:
     """Whether ``source`` names a file rather than an experiment.
 
-    A ``Path`` object, or a string ending in ``.jsonnet``/``.json``, is a file;
+    A ``Path`` object, or a string ending in ``.jsonnet``/``.json``/``.yaml``/``.yml``, is a file;
     anything else is an experiment name (which may hold ``/`` for a subfolder
     of ``configs/experiments``).
     """
@@ -51,18 +55,24 @@ def is_config_path(source: str | os.PathLike[str]) -> bool:
 
 
 def experiment_names(project: Project) -> list[str]:
-    """Names of the experiment configs in ``configs/experiments`` (sorted)."""
+    """Names of the experiment configs (``.jsonnet``, ``.yaml``, ``.yml``) in ``configs/experiments`` (sorted)."""
     folder = project.experiment_configs_dir
     if not folder.is_dir():
         return []
-    return sorted(p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.jsonnet"))
+    return sorted(
+        {p.relative_to(folder).with_suffix("").as_posix() for suffix in EXPERIMENT_SUFFIXES for p in folder.rglob(f"*{suffix}")}
+    )
 
 
 def experiment_config_path(project: Project, name: str) -> Path:
-    """``configs/experiments/NAME.jsonnet``; a missing one lists those that exist."""
+    """``configs/experiments/NAME.jsonnet`` (or ``NAME.yaml``, ``NAME.yml``); a missing one lists those that exist."""
+    found = [project.experiment_configs_dir / f"{name}{suffix}" for suffix in EXPERIMENT_SUFFIXES]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        raise ConfigError(f"experiment {name!r} has {len(found)} configs: {', '.join(map(str, found))}; keep one")
+    if found:
+        return found[0]
     path = project.experiment_configs_dir / f"{name}.jsonnet"
-    if path.is_file():
-        return path
     names = experiment_names(project)
     listing = ", ".join(names) if names else "none yet (create one with `runway experiment NAME`)"
     raise ConfigError(
@@ -118,13 +128,42 @@ def load_config(
         path = experiment_config_path(project, name)
     variables = standard_ext_vars(name, project.root, dummy=dummy)
     variables.update(ext_vars or {})
-    config = evaluate_file(path, ext_vars=variables, search_paths=[project.configs_dir])
+    config = read_config_file(path, ext_vars=variables, search_paths=[project.configs_dir])
     # parse every token before applying any, so a typo is reported first
     overrides = [o if isinstance(o, Override) else parse_override(o) for o in opts]
     if overrides:
-        config = apply_overrides(config, overrides)
+        config = apply_aliased_overrides(config, overrides)
     validate(config, plugins)
     return config
+
+
+def read_config_file(path: Path, *, ext_vars: Mapping[str, str], search_paths: Sequence[Path]) -> dict[str, Any]:
+    """A config file's value, LightningCLI's sections mapped onto Runway's.
+
+    YAML is read as data (no ``std.extVar`` there); jsonnet may import YAML
+    with ``std.parseYaml(importstr 'fit.yaml')``.
+    """
+    from runway.config.lightning_cli import YAML_SUFFIXES, map_lightning_cli, read_yaml
+
+    if path.suffix in YAML_SUFFIXES:
+        config = read_yaml(path)
+    else:
+        config = evaluate_file(path, ext_vars=ext_vars, search_paths=search_paths)
+    return map_lightning_cli(config, str(path))
+
+
+def apply_aliased_overrides(config: dict[str, Any], overrides: Sequence[Override]) -> dict[str, Any]:
+    """``apply_overrides`` after LightningCLI's keys (``trainer.max_epochs``) are turned into Runway's."""
+    from runway.config.lightning_cli import alias_override
+
+    aliased = [alias_override(o) for o in overrides]
+    try:
+        return apply_overrides(config, aliased)
+    except ConfigError as exc:
+        renamed = [f"{o.dotted} -> {a.dotted}" for o, a in zip(overrides, aliased) if a.path != o.path]
+        if not renamed:
+            raise
+        raise ConfigError(f"{exc} (LightningCLI keys in --opts address Runway's: {', '.join(renamed)})") from None
 
 
 def resolve_config(

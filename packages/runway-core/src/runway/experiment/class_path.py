@@ -7,6 +7,10 @@
       init_args: { hidden: 64, lr: 1e-3 },     // the constructor's keyword arguments
       data: { train: "output:train", test: "output:test" },  // only without a datamodule
     },
+    executor+: {                               // optional, LightningCLI's optimizer and lr_scheduler
+      optimizer: { class_path: "torch.optim.Adam", init_args: { lr: 0.01 } },
+      lr_scheduler: { class_path: "torch.optim.lr_scheduler.StepLR", init_args: { step_size: 1 } },
+    },
     datamodule: {                              // optional
       class_path: "mypkg.data.MyDataModule",
       init_args: { batch_size: 32 },
@@ -31,6 +35,15 @@ logs. A checkpoint is restored with ``Cls.load_from_checkpoint(path,
 Training and inference are the same as for a ``runway.Executor``
 (:mod:`runway.experiment.modules` builds either form); records come from
 ``predict_step`` (or ``test_step``), see :mod:`runway.experiment.step_records`.
+
+``executor.optimizer`` and ``executor.lr_scheduler`` replace the module's
+``configure_optimizers`` as LightningCLI's ``optimizer`` and ``lr_scheduler``
+do (see :mod:`runway.experiment.lightning_objects`); a module without
+``configure_optimizers`` needs them.
+
+What each command needs is checked before a version exists
+(:func:`command_problems`): a ``training_step``, an optimizer and train
+data to train; a predict or test step and test data to infer.
 
 This module holds only what is particular to class paths: reading the two
 sections, importing and checking the classes, building and restoring them.
@@ -59,7 +72,7 @@ from runway.support.imports import import_object
 EXECUTOR = "executor"
 DATAMODULE = "datamodule"
 #: keys that ``executor`` may hold beside ``class_path``
-EXECUTOR_KEYS = ("class_path", "init_args", "data")
+EXECUTOR_KEYS = ("class_path", "init_args", "data", "optimizer", "lr_scheduler")
 DATAMODULE_KEYS = ("class_path", "init_args")
 
 
@@ -115,14 +128,11 @@ def check_arguments(cls: Any, init_args: Mapping[str, Any], where: str) -> None:
 
 
 def _lightning_bases(kind: str) -> tuple[type, ...]:
-    """``LightningModule``/``LightningDataModule`` of ``lightning`` (and of ``pytorch_lightning`` if loaded)."""
+    """``LightningModule``/``LightningDataModule`` of ``lightning.pytorch`` (``pytorch_lightning``'s
+    are refused earlier, saying what to change)."""
     import lightning.pytorch as pl
 
-    bases = [getattr(pl, kind)]
-    legacy = sys.modules.get("pytorch_lightning")
-    if legacy is not None and hasattr(legacy, kind):
-        bases.append(getattr(legacy, kind))
-    return tuple(bases)
+    return (getattr(pl, kind),)
 
 
 def resolve_class(spec: ClassSpec) -> type:
@@ -132,6 +142,11 @@ def resolve_class(spec: ClassSpec) -> type:
     if not inspect.isclass(cls):
         raise ConfigError(f"{where}: {spec.class_path!r} is a {type(cls).__name__}, not a class")
     kind = "LightningModule" if spec.section == EXECUTOR else "LightningDataModule"
+    from runway.experiment.lightning_objects import legacy_lightning_problem
+
+    legacy = legacy_lightning_problem(cls, where, spec.class_path)
+    if legacy is not None:
+        raise ConfigError(legacy)
     if not issubclass(cls, _lightning_bases(kind)):
         raise ConfigError(f"{where}: {spec.class_path!r} is not a lightning {kind} subclass")
     if spec.section == EXECUTOR:
@@ -189,8 +204,20 @@ def validate_config(config: dict) -> list[str]:
                     f"executor.{key}: not read for an executor given by class_path (it takes "
                     f"{', '.join(EXECUTOR_KEYS)}); pass the module's settings in executor.init_args"
                 )
+        optimizer = executor.get("optimizer")
+        if optimizer is not None and not (isinstance(optimizer, Mapping) and "class_path" in optimizer):
+            problems.append(
+                "executor.optimizer: a class_path module takes LightningCLI's form, "
+                "{class_path: 'torch.optim.Adam', init_args: {lr: 0.01}}; its own configure_optimizers decides otherwise"
+            )
     elif isinstance(executor, Mapping) and "init_args" in executor:
-        problems.append("executor.init_args: only read with executor.class_path (a LightningModule by import path)")
+        problems.append(
+            "executor.init_args: only read with executor.class_path (a LightningModule by import path); a LightningCLI "
+            "model section without class_path fixed its class in code (LightningCLI(MyModel)): name it with "
+            "model.class_path in the YAML or --opts +model.class_path=package.module.MyModel"
+        )
+    if isinstance(executor, Mapping) and executor.get("lr_scheduler") is not None and not by_class:
+        problems.append("executor.lr_scheduler: only read with executor.class_path; a runway.Executor takes executor.scheduler")
     datamodule = config.get(DATAMODULE)
     if datamodule:  # an empty section names no data module
         if not by_class:
@@ -213,6 +240,100 @@ def validate_config(config: dict) -> list[str]:
                 resolve_class(spec)
         except ConfigError as exc:
             problems.append(str(exc))
+    if by_class:
+        from runway.experiment.lightning_objects import LR_SCHEDULER_KIND, OPTIMIZER_KIND, is_class_object, resolve_object_class
+
+        for key, kinds in (("optimizer", OPTIMIZER_KIND), ("lr_scheduler", LR_SCHEDULER_KIND)):
+            value = executor.get(key)
+            if value is None:
+                continue
+            if not is_class_object(value):
+                problems.append(f"executor.{key}: expected {{class_path: ..., init_args: {{...}}}}, got {value!r}")
+                continue
+            try:
+                resolve_object_class(value, f"executor.{key}", kinds, positional=1)
+            except ConfigError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+# --------------------------------------------------------------------------- what each command needs
+
+
+def _defines(cls: type, method: str, base: type) -> bool:
+    return getattr(cls, method, None) is not getattr(base, method, None)
+
+
+def _forward_takes_the_batch(cls: type) -> bool:
+    """Whether Lightning's default ``predict_step`` (``self(batch)``) can call ``cls.forward``."""
+    try:
+        parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return True
+    required = [p for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(required) <= 1
+
+
+def command_problems(command: str, config: Mapping[str, Any], settings: Any) -> list[str]:
+    """What a ``class_path`` module lacks for ``command`` (``train``, ``run``, ``infer``), before a version exists.
+
+    Training needs a ``training_step``, an optimizer (``configure_optimizers``
+    or ``executor.optimizer``) and train data (a datamodule's
+    ``train_dataloader``, ``executor.data.train`` or the module's own).
+    Inference needs ``predict_step`` or ``test_step`` (or Lightning's default
+    ``predict_step``, when ``forward`` takes the batch) and test data.
+    """
+    import lightning.pytorch as pl
+
+    spec = class_spec(config, EXECUTOR)
+    if spec is None:
+        return []
+    cls = resolve_class(spec)
+    datamodule_spec = class_spec(config, DATAMODULE)
+    data_cls = resolve_class(datamodule_spec) if datamodule_spec is not None else None
+    pipeline = dict(settings.executor.data)
+    name = cls.__name__
+    problems = []
+
+    def serves(split: str, *loaders: str) -> bool:
+        # the data's source as build_module picks it: datamodule, else pipeline, else the module
+        if data_cls is not None:
+            return any(_defines(data_cls, loader, pl.LightningDataModule) for loader in loaders)
+        if pipeline:
+            return split in pipeline
+        return any(_defines(cls, loader, pl.LightningModule) for loader in loaders)
+
+    if command in ("train", "run"):
+        if not _defines(cls, "training_step", pl.LightningModule):
+            problems.append(f"executor.class_path: {name} defines no training_step; training needs one")
+        if not _defines(cls, "configure_optimizers", pl.LightningModule) and settings.executor.optimizer.class_path is None:
+            problems.append(
+                f"executor.class_path: {name} defines no configure_optimizers; define it, or give LightningCLI's "
+                "optimizer: executor.optimizer: {class_path: 'torch.optim.Adam', init_args: {lr: 0.001}}"
+            )
+        if not serves("train", "train_dataloader"):
+            where = f"the datamodule {data_cls.__name__}" if data_cls is not None else name
+            problems.append(
+                f"executor.class_path: {where} serves no train_dataloader; give a datamodule that does, "
+                "or executor.data.train (a pipeline node)"
+            )
+    if command in ("infer", "run"):
+        tests = _defines(cls, "test_step", pl.LightningModule)
+        predicts = _defines(cls, "predict_step", pl.LightningModule) or not tests
+        if predicts and not _defines(cls, "predict_step", pl.LightningModule) and not _forward_takes_the_batch(cls):
+            problems.append(
+                f"executor.class_path: {name} defines neither predict_step nor test_step, and Lightning's default "
+                f"predict_step, self(batch), cannot call {name}.forward, which takes more than the batch; "
+                f"`runway {command}` predicts after training: define predict_step (or test_step), or use `runway train`"
+            )
+        else:
+            loaders = ("predict_dataloader", "test_dataloader") if predicts else ("test_dataloader",)
+            if not serves(settings.test.split, *loaders):
+                where = f"the datamodule {data_cls.__name__}" if data_cls is not None else name
+                problems.append(
+                    f"executor.class_path: {where} serves no {' or '.join(loaders)}, which `runway {command}` "
+                    f"predicts from; add one, or name the test data in executor.data.{settings.test.split}"
+                )
     return problems
 
 

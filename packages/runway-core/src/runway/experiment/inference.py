@@ -43,6 +43,8 @@ from runway.support.clock import now_iso
 from runway.support.files import write_json
 
 SUMMARY_FILE = "summary.json"
+#: trainer arguments of ``train.trainer_paras`` that prediction keeps
+PREDICT_TRAINER_ARGS = ("limit_predict_batches", "limit_test_batches", "precision", "inference_mode")
 PREDICT_STEP = "predict_step"
 TEST_STEP = "test_step"
 
@@ -124,12 +126,19 @@ def run_records(built: BuiltModule, settings: Settings, out_dir: Path) -> tuple[
 
 
 def predict_trainer(settings: Settings, out_dir: Path, callbacks: list[Any] | None = None) -> Any:
-    """A quiet single-device Lightning ``Trainer`` for prediction: no logger, no checkpoints."""
+    """A quiet single-device Lightning ``Trainer`` for prediction: no logger, no checkpoints.
+
+    The ``train.trainer_paras`` that say how to predict (:data:`PREDICT_TRAINER_ARGS`)
+    apply here as well, as LightningCLI's ``trainer`` section applies to its
+    ``predict`` and ``test`` subcommands.
+    """
     import lightning.pytorch as pl
 
     quiet_lightning()
+    paras = settings.train.trainer_paras
     return pl.Trainer(
-        accelerator=settings.train.trainer_paras.get("accelerator", "auto"),
+        **{key: paras[key] for key in PREDICT_TRAINER_ARGS if paras.get(key) is not None},
+        accelerator=paras.get("accelerator", "auto"),
         devices=1,
         logger=False,
         enable_checkpointing=False,

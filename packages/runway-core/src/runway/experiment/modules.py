@@ -135,6 +135,13 @@ def _class_path_module(
         module = plugins.hook.build_executor(name=spec.class_path, config=config, context=context)
         if module is None:
             module = instantiate(spec)
+    optimizer = settings.executor.optimizer
+    if stage == FIT and optimizer.class_path is not None:
+        from runway.experiment.lightning_objects import inject_optimizers
+
+        inject_optimizers(
+            module, {"class_path": optimizer.class_path, "init_args": optimizer.init_args}, settings.executor.lr_scheduler
+        )
     return BuiltModule(module=module, datamodule=datamodule, data_keys=keys, default_monitor=None, form=CLASS_PATH_FORM)
 
 

@@ -7,7 +7,8 @@
       scheduler: { name: "cosine", warmup_steps: 10 },                // or linear, constant, none
     }
 
-Every key besides ``name`` goes to the torch optimizer (``lr``,
+LightningCLI's form works too: ``optimizer: { class_path: "torch.optim.Adam",
+init_args: { lr: 0.01 } }``. Every key besides ``name`` goes to the torch optimizer (``lr``,
 ``weight_decay``, ``betas``, ``momentum``...). Schedules step every
 optimizer step; ``warmup_steps`` (or ``warmup_ratio`` of all steps) ramps
 the rate linearly from 0, then ``linear`` decays it to 0, ``cosine`` to
@@ -41,6 +42,11 @@ def build_optimizer(parameters: Iterable[Any], spec: OptimizerSettings | Mapping
     import torch
 
     settings = spec if isinstance(spec, OptimizerSettings) else parse_optimizer(spec)
+    if settings.class_path is not None:  # LightningCLI's form
+        from runway.experiment.lightning_objects import OPTIMIZER_KIND, instantiate_object
+
+        spec_object = {"class_path": settings.class_path, "init_args": settings.init_args}
+        return instantiate_object(spec_object, "executor.optimizer", OPTIMIZER_KIND, parameters)
     try:
         return getattr(torch.optim, settings.name)(parameters, **settings.kwargs())
     except TypeError as exc:

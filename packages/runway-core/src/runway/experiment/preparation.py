@@ -22,7 +22,7 @@ def is_rank_zero() -> bool:
     return True
 
 
-def seed_everything(settings: Settings | Mapping[str, Any]) -> int:
+def seed_everything(settings: Settings | Mapping[str, Any]) -> int | None:
     """Seed Python, numpy and torch (and dataloader workers) from ``meta.seed``.
 
     ``settings`` is the parsed settings, or a config whose ``meta`` is read.
@@ -30,6 +30,8 @@ def seed_everything(settings: Settings | Mapping[str, Any]) -> int:
     from lightning.pytorch import seed_everything as seed_all
 
     meta = settings.meta if isinstance(settings, Settings) else parse_section(settings, "meta")
+    if meta.seed is None:  # seed: false, LightningCLI's seed_everything: false
+        return None
     seed_all(meta.seed, workers=True, verbose=False)
     return meta.seed
 

@@ -20,18 +20,23 @@ naming its key::
       log_every_n_steps: 10,
       validation_records: true, // per-sample records of every validation epoch
       trainer_paras: {},        // lightning.Trainer arguments; they win over Runway's
+                                // (callbacks, logger, plugins, profiler: {class_path, init_args} objects too)
+      ckpt_path: null,          // a Lightning checkpoint the fit starts from (LightningCLI's ckpt_path)
+      ckpt_weights_only: null,  // LightningCLI's weights_only, passed to fit with ckpt_path
       lora: null,               // runway-hf's LoRA adapters (checked by runway-hf)
     },
     test: { suffix: "test", split: "test", batch_size: <train.batch_size> },
-    eval: { metrics: ["accuracy"] },
-    meta: { seed: 0, use_dummy_data: false },
+    eval: { metrics: ["accuracy"], prediction_field: "prediction", target_field: "target" },
+    meta: { seed: 0, use_dummy_data: false },   // seed false: no seeding
     executor: {
       name: null, class_path: null,   // a registered runway.Executor, or any LightningModule
       init_args: {},                  // class_path's constructor arguments (free-form)
       data: {},                       // split -> pipeline node (see runway.experiment.data)
       model: {},                      // the executor's model (free-form: the executor reads it)
-      optimizer: { name: "AdamW", lr: 1e-3 },  // other keys go to the torch optimizer
+      optimizer: { name: "AdamW", lr: 1e-3 },  // other keys go to the torch optimizer;
+                                      // or LightningCLI's { class_path: "torch.optim.Adam", init_args: {...} }
       scheduler: null,                // { name: constant|linear|cosine|none, warmup_steps, warmup_ratio, min_lr_ratio }
+      lr_scheduler: null,             // class_path modules: LightningCLI's { class_path, init_args }
     },
     launcher: { <launcher name>: { ... } },   // each launcher checks its own section
 
@@ -86,6 +91,10 @@ class TrainSettings:
     log_every_n_steps: int = DEFAULT_LOG_EVERY_N_STEPS
     validation_records: bool = True
     trainer_paras: dict[str, Any] = field(default_factory=dict)
+    #: a Lightning checkpoint that the fit starts from (LightningCLI's ``ckpt_path``)
+    ckpt_path: str | None = None
+    #: LightningCLI's ``weights_only``, passed to ``fit`` with ``ckpt_path``
+    ckpt_weights_only: bool | None = None
     #: runway-hf's ``train.lora``, kept as written (runway-hf checks it)
     lora: Any = None
 
@@ -112,15 +121,25 @@ class EvalSettings:
     """``eval``: the metrics ``runway eval`` computes over a test run's records."""
 
     metrics: tuple[str, ...] = DEFAULT_METRICS
+    #: the record field that metrics read as the prediction
+    prediction_field: str = "prediction"
+    #: the record field that metrics read as the target
+    target_field: str = "target"
 
 
 @dataclass(frozen=True)
 class OptimizerSettings:
-    """``executor.optimizer``: ``name`` and ``lr``; every other key goes to the torch optimizer."""
+    """``executor.optimizer``: ``name`` and ``lr``; every other key goes to the torch optimizer.
+
+    Or LightningCLI's form, ``class_path`` (a ``torch.optim.Optimizer``) and
+    its ``init_args``, which leaves ``name`` and ``lr`` unused.
+    """
 
     name: str = DEFAULT_OPTIMIZER
     lr: float = DEFAULT_LR
     options: dict[str, Any] = field(default_factory=dict)
+    class_path: str | None = None
+    init_args: dict[str, Any] = field(default_factory=dict)
 
     def kwargs(self) -> dict[str, Any]:
         """The torch optimizer's keyword arguments."""
@@ -149,6 +168,8 @@ class ExecutorSettings:
     model: dict[str, Any] = field(default_factory=dict)
     optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
     scheduler: SchedulerSettings | None = None
+    #: LightningCLI's ``lr_scheduler``: ``{class_path, init_args}`` (class_path modules)
+    lr_scheduler: dict[str, Any] | None = None
 
     @property
     def by_class_path(self) -> bool:
@@ -170,7 +191,8 @@ class LauncherSettings:
 class MetaSettings:
     """``meta``: the seed and the dummy-data switch."""
 
-    seed: int = DEFAULT_SEED
+    #: ``None`` (``seed: false`` in the config): nothing is seeded, as LightningCLI's ``seed_everything: false``
+    seed: int | None = DEFAULT_SEED
     use_dummy_data: bool = False
 
 
@@ -304,6 +326,8 @@ def _train(raw: Any, problems: list[str], strict: bool) -> TrainSettings:
         log_every_n_steps=s.integer("log_every_n_steps", DEFAULT_LOG_EVERY_N_STEPS, minimum=1),
         validation_records=s.boolean("validation_records", True),
         trainer_paras=paras,
+        ckpt_path=s.string("ckpt_path", None),
+        ckpt_weights_only=s.boolean("ckpt_weights_only", None),
         lora=s.raw.get("lora"),
     )
 
@@ -319,12 +343,19 @@ def _test(raw: Any, problems: list[str], strict: bool, train: TrainSettings) -> 
 
 def _eval(raw: Any, problems: list[str], strict: bool) -> EvalSettings:
     s = _Section("eval", raw, problems, known=_fields(EvalSettings), strict=strict)
-    return EvalSettings(metrics=s.strings("metrics", DEFAULT_METRICS))
+    return EvalSettings(
+        metrics=s.strings("metrics", DEFAULT_METRICS),
+        prediction_field=s.string("prediction_field", "prediction"),
+        target_field=s.string("target_field", "target"),
+    )
 
 
 def _optimizer(raw: Any, problems: list[str]) -> OptimizerSettings:
     # every key besides name and lr is a torch argument: the optimizer checks those when built
     s = _Section("executor.optimizer", raw, problems, known=(), strict=False)
+    if "class_path" in s.raw:
+        spec = class_object_spec(s.raw, "executor.optimizer", problems)
+        return OptimizerSettings(class_path=spec["class_path"], init_args=spec["init_args"]) if spec else OptimizerSettings()
     name = s.raw.get("name", DEFAULT_OPTIMIZER)
     canonical = {o.lower(): o for o in OPTIMIZERS}.get(name.lower()) if isinstance(name, str) else None
     if canonical is None:
@@ -382,7 +413,23 @@ def _executor(raw: Any, problems: list[str], strict: bool) -> ExecutorSettings:
         model=s.mapping("model"),
         optimizer=_optimizer(s.raw.get("optimizer"), problems),
         scheduler=_scheduler(s.raw.get("scheduler"), problems),
+        lr_scheduler=class_object_spec(s.raw["lr_scheduler"], "executor.lr_scheduler", problems) if s.has("lr_scheduler") else None,
     )
+
+
+def class_object_spec(raw: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
+    """``{class_path, init_args}`` as written, or ``None`` with the problem noted."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("class_path"), str) or not raw["class_path"].strip():
+        problems.append(f"{where}: expected {{class_path: 'package.module.Class', init_args: {{...}}}}, got {raw!r}")
+        return None
+    unknown = [k for k in raw if k not in ("class_path", "init_args")]
+    if unknown:
+        problems.append(f"{where}.{unknown[0]}: unknown key; {{class_path, init_args}} objects take only those two")
+    init_args = raw.get("init_args") or {}
+    if not isinstance(init_args, Mapping):
+        problems.append(f"{where}.init_args: expected an object of keyword arguments, got {init_args!r}")
+        init_args = {}
+    return {"class_path": raw["class_path"].strip(), "init_args": dict(init_args)}
 
 
 def _launcher(raw: Any, problems: list[str]) -> LauncherSettings:
@@ -395,7 +442,8 @@ def _launcher(raw: Any, problems: list[str]) -> LauncherSettings:
 
 def _meta(raw: Any, problems: list[str], strict: bool) -> MetaSettings:
     s = _Section("meta", raw, problems, known=_fields(MetaSettings), strict=strict)
-    return MetaSettings(seed=s.integer("seed", DEFAULT_SEED), use_dummy_data=s.boolean("use_dummy_data", False))
+    seed = None if s.raw.get("seed") is False else s.integer("seed", DEFAULT_SEED)
+    return MetaSettings(seed=seed, use_dummy_data=s.boolean("use_dummy_data", False))
 
 
 def accelerator_names() -> list[str]:
@@ -428,6 +476,9 @@ def trainer_paras_problems(paras: Mapping[str, Any]) -> list[str]:
         names = accelerator_names()
         if accelerator not in names:
             problems.append(f"train.trainer_paras.accelerator: {accelerator!r} is not one of {', '.join(names)}")
+    from runway.experiment.lightning_objects import trainer_object_problems
+
+    problems.extend(trainer_object_problems(paras))
     return problems
 
 

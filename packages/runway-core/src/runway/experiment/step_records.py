@@ -6,16 +6,21 @@ any other ``LightningModule`` may return
 
 - a dict with ``preds`` (or ``predictions``/``prediction``) and optionally
   ``targets`` (or ``target``/``labels``/``label``); other values with one
-  item per sample are kept in the record under their own names;
+  item per sample, and scalars, are kept in the record under their own names;
 - a pair ``(preds, targets)``;
 - a list of dicts, already one per sample (each with ``prediction``);
 - the predictions alone (a tensor or a list).
 
 Targets missing from the output are taken from the batch
 (:func:`targets_from_batch`). A ``test_step`` may also return nothing (it
-only logs: its metrics are the result) or a dict of per-batch values such as
-``{"loss": ...}``, which becomes one record per batch
-(:func:`records_from_test_step`).
+only logs: its metrics are the result).
+
+A dict with none of those keys is kept as it is, field by field
+(:func:`records_from_fields`): values with one item per sample of the batch
+give one record per sample, with the batch's scalars beside them;
+otherwise the batch is one record, numbered by ``batch`` (``BoringModel``'s
+``{"y": loss}``). ``runway eval`` reads the fields that
+``eval.prediction_field`` and ``eval.target_field`` name.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ def records_from_batch(outputs: Any, batch: Any) -> list[dict[str, Any]]:
             "(preds, targets) or {'preds': ..., 'targets': ...}"
         )
     extras: dict[str, Any] = {}
+    shared: dict[str, Any] = {}
     if isinstance(outputs, Mapping):
         pred_key, predictions = _first(outputs, PREDICTION_KEYS)
         if pred_key is None:
@@ -95,6 +101,9 @@ def records_from_batch(outputs: Any, batch: Any) -> list[dict[str, Any]]:
             str(k): v
             for k, v in outputs.items()
             if k not in (pred_key, target_key) and _sized(v) and len(v) == size
+        }
+        shared = {
+            str(k): _plain(v) for k, v in outputs.items() if k not in (pred_key, target_key) and str(k) not in extras and _scalar(v)
         }
     elif isinstance(outputs, list) and outputs and all(isinstance(o, Mapping) for o in outputs):
         return [dict(o) if "prediction" in o else {"prediction": o} for o in outputs]
@@ -113,21 +122,64 @@ def records_from_batch(outputs: Any, batch: Any) -> list[dict[str, Any]]:
             record["target"] = _plain(targets[i])
         for name, values in extras.items():
             record[name] = _plain(values[i])
+        record.update(shared)
         records.append(record)
     return records
+
+
+def batch_size_of(batch: Any) -> int | None:
+    """The number of samples in ``batch`` (a tensor, a sequence of them, a dict of them), if it says."""
+    if hasattr(batch, "shape"):
+        shape = getattr(batch, "shape")
+        return int(shape[0]) if len(shape) else None
+    if isinstance(batch, Mapping):
+        values = list(batch.values())
+    elif isinstance(batch, (list, tuple)):
+        values = list(batch)
+    else:
+        return None
+    for value in values:
+        if hasattr(value, "shape") and len(getattr(value, "shape")):
+            return int(value.shape[0])
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            return len(value)
+    return None
+
+
+def _scalar(value: Any) -> bool:
+    if hasattr(value, "numel"):
+        return value.numel() == 1
+    return isinstance(value, (int, float, str, bool)) or value is None
+
+
+def records_from_fields(outputs: Mapping[str, Any], batch: Any, batch_idx: int) -> list[dict[str, Any]]:
+    """Records from a step's dict of any keys, every field kept (see the module docstring)."""
+    size = batch_size_of(batch)
+    per_sample = {str(k): v for k, v in outputs.items() if size is not None and _sized(v) and len(v) == size}
+    if not per_sample:
+        return [{BATCH_FIELD: batch_idx, **{str(k): _plain(v) for k, v in outputs.items()}}]
+    shared = {str(k): _plain(v) for k, v in outputs.items() if str(k) not in per_sample and _scalar(v)}
+    return [{**{k: _plain(v[i]) for k, v in per_sample.items()}, **shared} for i in range(int(size or 0))]
 
 
 def records_from_test_step(outputs: Any, batch: Any, batch_idx: int, make: RecordMaker = records_from_batch) -> list[dict[str, Any]]:
     """Records from a ``test_step``'s output, which, unlike ``predict_step``'s, may hold no predictions.
 
     Nothing returned: no records (what the step logs is the result). A dict
-    without any of :data:`PREDICTION_KEYS`: one record of its values for the
-    batch, numbered by ``batch``. Anything else: ``make(outputs, batch)``.
+    without any of :data:`PREDICTION_KEYS`: :func:`records_from_fields`.
+    Anything else: ``make(outputs, batch)``.
     """
     if outputs is None:
         return []
+    return records_from_predict_step(outputs, batch, batch_idx, make)
+
+
+def records_from_predict_step(outputs: Any, batch: Any, batch_idx: int, make: RecordMaker = records_from_batch) -> list[dict[str, Any]]:
+    """Records from a ``predict_step``'s output: a dict without any of :data:`PREDICTION_KEYS`
+    by :func:`records_from_fields`, anything else by ``make(outputs, batch)``."""
     if isinstance(outputs, Mapping) and _first(outputs, PREDICTION_KEYS)[0] is None:
-        return [{BATCH_FIELD: batch_idx, **{str(k): _plain(v) for k, v in outputs.items()}}]
+        return records_from_fields(outputs, batch, batch_idx)
     return make(outputs, batch)
 
 
@@ -152,7 +204,7 @@ def record_collector_class() -> type:
             self.records: list[dict[str, Any]] = []
 
         def on_predict_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
-            self.records.extend(self.make(outputs, batch))
+            self.records.extend(records_from_predict_step(outputs, batch, batch_idx, self.make))
 
         def on_test_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
             self.records.extend(records_from_test_step(outputs, batch, batch_idx, self.make))

@@ -55,7 +55,9 @@ def trainer_kwargs(settings: Settings, version: Version) -> dict[str, Any]:
         "enable_model_summary": False,
         "log_every_n_steps": train.log_every_n_steps,
     }
-    kwargs.update(train.trainer_paras)
+    from runway.experiment.lightning_objects import instantiate_trainer_objects
+
+    kwargs.update(instantiate_trainer_objects(train.trainer_paras))
     # checkpoints are renamed into place, never copied onto the final name
     from runway.experiment.checkpoint_io import with_atomic_checkpoints
 
@@ -148,7 +150,7 @@ def _fit(
     )
     loggers = LoggerSet(logger_names, run, plugins) if is_rank_zero() else None
     kwargs = trainer_kwargs(settings, version)
-    kwargs.setdefault("logger", RunwayLightningLogger(loggers) if loggers is not None else False)
+    kwargs["logger"] = with_runway_logger(kwargs.get("logger"), RunwayLightningLogger(loggers) if loggers is not None else None)
     callbacks = validation_callbacks(settings, version.train_dir)
     kwargs["callbacks"] = [checkpoint, *callbacks, *kwargs.get("callbacks", [])]
     if loggers is not None:
@@ -160,7 +162,9 @@ def _fit(
     try:
         quiet_lightning()
         trainer = pl.Trainer(**kwargs)
-        trainer.fit(built.module, datamodule=built.datamodule, ckpt_path=str(last) if resume else None)
+        start = str(last) if resume else settings.train.ckpt_path
+        fit_options = {"weights_only": settings.train.ckpt_weights_only} if settings.train.ckpt_weights_only is not None else {}
+        trainer.fit(built.module, datamodule=built.datamodule, ckpt_path=start, **fit_options)
         status = "completed"
     except BaseException as exc:  # a preemption or Ctrl-C interrupts; an Exception fails
         status = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -175,6 +179,22 @@ def _fit(
         monitor=monitor or LATEST_EPOCH,
         metrics={k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1},
     )
+
+
+def with_runway_logger(given: Any, runway_logger: Any) -> Any:
+    """The Trainer's ``logger``: Runway's beside the ones ``trainer_paras`` gives.
+
+    ``None``/``True`` (Lightning's default logger) mean Runway's alone and
+    ``False`` no logger at all, as in Lightning; a logger or a list of them
+    is kept, with Runway's first, so that ``self.log`` still reaches the
+    version's loggers. Off rank zero Runway has none.
+    """
+    if given is False:
+        return False
+    if given is None or given is True:
+        return runway_logger if runway_logger is not None else False
+    extra = list(given) if isinstance(given, (list, tuple)) else [given]
+    return [runway_logger, *extra] if runway_logger is not None else extra
 
 
 def find_checkpoint(version: Version, which: str) -> Path:
