@@ -6,6 +6,14 @@ plugin's, and the project's own ``@runway.register_metric`` functions in
 ``metrics/``. ``eval.metrics`` lists which to compute (default in
 :class:`runway.experiment.settings.EvalSettings`). A metric returning a
 dict contributes one value per key (``name/key``).
+
+Metrics read each record's ``eval.prediction_field`` (default
+``prediction``) and ``eval.target_field`` (default ``target``). What the
+module's ``test_step`` logged with ``self.log`` (``test_metrics`` in
+``summary.json``) joins ``metrics.json`` as it is. Records without those
+fields (a ``test_step`` that only logs, a dict of other keys) leave the
+default metrics out; metrics asked for by name in ``eval.metrics`` say
+which field they missed.
 """
 
 from __future__ import annotations
@@ -51,14 +59,21 @@ def read_records(version: Version, suffix: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def compute_metrics(records: list[dict[str, Any]], names: list[str], registry: dict[str, Callable[..., Any]]) -> dict[str, float]:
+def compute_metrics(
+    records: list[dict[str, Any]],
+    names: list[str],
+    registry: dict[str, Callable[..., Any]],
+    *,
+    prediction_field: str = "prediction",
+    target_field: str = "target",
+) -> dict[str, float]:
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise ConfigError(
             f"eval.metrics: unknown metric(s) {', '.join(map(repr, unknown))}; registered: {', '.join(sorted(registry))}"
         )
-    predictions = [r.get("prediction") for r in records]
-    targets = [r.get("target") for r in records]
+    predictions = [r.get(prediction_field) for r in records]
+    targets = [r.get(target_field) for r in records]
     results: dict[str, float] = {}
     for name in names:
         value = registry[name](predictions, targets)
@@ -67,6 +82,51 @@ def compute_metrics(records: list[dict[str, Any]], names: list[str], registry: d
         else:
             results[name] = float(value)
     return results
+
+
+def missing_fields(records: list[dict[str, Any]], fields: tuple[str, ...]) -> list[str]:
+    """Which of ``fields`` no record has."""
+    return [f for f in fields if not any(f in r for r in records)]
+
+
+def metrics_to_compute(records: list[dict[str, Any]], evaluation: Any, *, asked: bool, suffix: str) -> list[str]:
+    """``eval.metrics``, or none when the records lack the fields the metrics read and the
+    metrics are only the default ones; metrics asked for by name say which field is missing."""
+    names = list(evaluation.metrics)
+    missing = missing_fields(records, (evaluation.prediction_field, evaluation.target_field)) if records else []
+    if not records and not asked:
+        return []
+    if not missing:
+        return names
+    if not asked:
+        return []
+    present = sorted({k for r in records for k in r})
+    raise ConfigError(
+        f"eval.metrics: {', '.join(names)} read the record fields {evaluation.prediction_field!r} (eval.prediction_field) "
+        f"and {evaluation.target_field!r} (eval.target_field); the records of test-{suffix} have no "
+        f"{' and no '.join(map(repr, missing))}. Their fields: {', '.join(present)}. Set eval.prediction_field and "
+        "eval.target_field to the fields your step returns"
+    )
+
+
+def logged_test_metrics(version: Version, suffix: str) -> dict[str, float]:
+    """What the module's ``test_step`` logged (``summary.json``'s ``test_metrics``), finite values only."""
+    import math
+
+    from runway.experiment.inference import SUMMARY_FILE
+
+    path = version.test_dir(suffix) / SUMMARY_FILE
+    try:
+        logged = json.loads(path.read_text(encoding="utf-8")).get("test_metrics") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(logged, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in logged.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    }
 
 
 def evaluate_version(
@@ -88,7 +148,12 @@ def evaluate_version(
 
     evaluation = settings.eval if settings is not None else parse_section(config, "eval")
     records = read_records(version, suffix)
-    metrics = compute_metrics(records, list(evaluation.metrics), metric_registry(plugins))
+    names = metrics_to_compute(records, evaluation, asked="metrics" in (config.get("eval") or {}), suffix=suffix)
+    computed = compute_metrics(
+        records, names, metric_registry(plugins),
+        prediction_field=evaluation.prediction_field, target_field=evaluation.target_field,
+    )
+    metrics = {**logged_test_metrics(version, suffix), **computed}
     path = write_json(version.test_dir(suffix) / METRICS_FILE, metrics)
     run = Run(
         experiment=version.name,
