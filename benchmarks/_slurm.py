@@ -7,14 +7,25 @@ with :func:`cancel`, so a benchmark never loads the cluster.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
 
+#: set to 1 (or pass ``--slurm`` to run.py) to submit to a reachable cluster
+ASK_ENV = "RUNWAY_BENCH_SLURM"
+
+
 def cluster_unavailable() -> str | None:
-    """``None`` when a SLURM cluster takes jobs, else why not."""
+    """``None`` when SLURM rows were asked for and a cluster takes jobs, else why not.
+
+    A reachable cluster alone is not enough: the rows submit jobs to it, so
+    they run only when asked.
+    """
+    if os.environ.get(ASK_ENV, "").strip() not in ("1", "true", "yes"):
+        return f"SLURM rows run only when asked ({ASK_ENV}=1 or run.py --slurm)"
     if shutil.which("sbatch") is None:
         return "no SLURM cluster (sbatch not on PATH; see scripts/slurm/start_slurm.sh)"
     if subprocess.run(["scontrol", "ping"], capture_output=True, check=False).returncode != 0:

@@ -1,41 +1,40 @@
-"""`runway --help` start-up against the floor of importing click and pluggy.
+"""Non-training commands against the floor of importing click and pluggy.
 
-Both are run as fresh interpreters, alternately, so that machine noise hits
-both sides alike; the medians are compared.
+``runway --help``, ``runway plugins`` and ``runway list`` (in a fresh
+``runway init`` project) each run as fresh interpreters, alternately with
+``python -c 'import click, pluggy'``, so that machine noise hits both sides
+alike; a row's ratio is the median of the per-round ratios, with their
+spread. Limit 1.5x each.
 """
 
 from __future__ import annotations
 
-import shutil
-import statistics
-import subprocess
+import os
 import sys
-import time
+import tempfile
+from pathlib import Path
 
-ROUNDS = 15
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run directly or by run.py
+from _processes import RUNWAY, paired, timed  # noqa: E402
 
-
-def _time(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+ROUNDS = int(os.environ.get("RUNWAY_BENCH_STARTUP_ROUNDS", "11"))
+LIMIT = 1.5
 
 
 def run() -> list[dict]:
-    runway_cmd = [shutil.which("runway") or "runway", "--help"]
-    floor_cmd = [sys.executable, "-c", "import click, pluggy"]
-    plugins_cmd = [shutil.which("runway") or "runway", "plugins"]
-    _time(runway_cmd), _time(floor_cmd)  # warm the file cache
-    help_t, floor_t, plugins_t = [], [], []
-    for _ in range(ROUNDS):
-        floor_t.append(_time(floor_cmd))
-        help_t.append(_time(runway_cmd))
-        plugins_t.append(_time(plugins_cmd))
-    floor = statistics.median(floor_t)
-    rows = [
-        {"name": "runway --help vs python -c 'import click, pluggy'", "value": statistics.median(help_t), "baseline": floor, "limit": 1.3},
-        {"name": "runway plugins vs the same floor", "value": statistics.median(plugins_t), "baseline": floor, "limit": None},
-    ]
-    for row in rows:
-        row["ratio"] = row["value"] / row["baseline"]
+    floor = [sys.executable, "-c", "import click, pluggy"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="runway-bench-startup-") as tmp:
+        root = Path(tmp) / "project"
+        timed([*RUNWAY, "init", str(root)])
+        for args in (["--help"], ["plugins"], ["list"]):
+            command = [*RUNWAY, *args]
+            timed(command, cwd=root), timed(floor)  # warm the file cache (and the plugin cache)
+            row = paired(lambda: timed(command, cwd=root), lambda: timed(floor), ROUNDS)
+            rows.append({"name": f"runway {' '.join(args)} vs python -c 'import click, pluggy'", **row, "limit": LIMIT})
     return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

@@ -2,16 +2,23 @@
 
     python benchmarks/run.py            # all of them
     python benchmarks/run.py startup    # only those whose module name contains "startup"
+    python benchmarks/run.py --slurm    # also submit the SLURM rows' (held) jobs
 
 Each ``benchmarks/bench_*.py`` exposes ``run() -> list[dict]``; a row has
 ``name``, ``value`` and ``baseline`` (seconds, measured in the same run,
-interleaved), ``ratio`` and ``limit`` (the most the ratio may be), or
-``skipped`` with a reason. Exit status 1 when a ratio is over its limit.
+interleaved), ``ratio`` and ``limit`` (the most the ratio may be), optionally
+``spread`` (the lowest and highest per-round ratio), or ``skipped`` with a
+reason. Exit status 1 when a ratio is over its limit or a benchmark crashed
+(a missing dependency included: ``pip install runway-core[bench]``).
+
+The SLURM rows submit jobs to whatever cluster is reachable, so they run only
+when asked: ``--slurm`` or ``RUNWAY_BENCH_SLURM=1``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -35,7 +42,9 @@ def _fmt(value: object, row: dict | None = None) -> str:
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv[1:]
+    wanted = [a for a in argv[1:] if not a.startswith("--")]
+    if "--slurm" in argv[1:]:
+        os.environ["RUNWAY_BENCH_SLURM"] = "1"
     rows: list[dict] = []
     for path in sorted(HERE.glob("bench_*.py")):
         if wanted and not any(w in path.stem for w in wanted):
@@ -47,14 +56,21 @@ def main(argv: list[str]) -> int:
             for row in module.run():
                 rows.append({"bench": path.stem[len("bench_"):], **row})
         except Exception:
-            rows.append({"bench": path.stem[len("bench_"):], "name": "(crashed)", "skipped": traceback.format_exc().splitlines()[-1]})
-    header = f"{'benchmark':<16} {'measure':<46} {'value':>10} {'baseline':>10} {'ratio':>7} {'limit':>6}  verdict"
+            traceback.print_exc()
+            rows.append({"bench": path.stem[len("bench_"):], "name": "(crashed)", "crashed": traceback.format_exc().splitlines()[-1]})
+    header = (
+        f"{'benchmark':<16} {'measure':<62} {'value':>10} {'baseline':>10} {'ratio':>7} {'spread':>13} {'limit':>6}  verdict"
+    )
     print(header)
     print("-" * len(header))
     failed = 0
     for row in rows:
+        if row.get("crashed"):
+            failed += 1
+            print(f"{row['bench']:<16} {row['name']:<62} {'':>10} {'':>10} {'':>7} {'':>13} {'':>6}  CRASHED: {row['crashed']}")
+            continue
         if row.get("skipped"):
-            print(f"{row['bench']:<16} {row['name']:<46} {'':>10} {'':>10} {'':>7} {'':>6}  skipped: {row['skipped']}")
+            print(f"{row['bench']:<16} {row['name']:<62} {'':>10} {'':>10} {'':>7} {'':>13} {'':>6}  skipped: {row['skipped']}")
             continue
         ratio, limit = row.get("ratio"), row.get("limit")
         ok = ratio is None or limit is None or ratio <= limit
@@ -62,9 +78,13 @@ def main(argv: list[str]) -> int:
         verdict = "ok" if ok else "OVER LIMIT"
         ratio_s = f"{ratio:.2f}x" if isinstance(ratio, float) else ""
         limit_s = f"{limit:g}x" if isinstance(limit, (int, float)) else ""
+        spread = row.get("spread")
+        spread_s = f"{spread[0]:.2f}-{spread[1]:.2f}x" if spread else ""
+        if ok and spread and limit is not None and spread[1] > limit:
+            verdict = "ok (noisy: spread crosses the limit)"
         print(
-            f"{row['bench']:<16} {row['name']:<46} {_fmt(row.get('value'), row):>10} {_fmt(row.get('baseline'), row):>10} "
-            f"{ratio_s:>7} {limit_s:>6}  {verdict}{'  ' + row['note'] if row.get('note') else ''}"
+            f"{row['bench']:<16} {row['name']:<62} {_fmt(row.get('value'), row):>10} {_fmt(row.get('baseline'), row):>10} "
+            f"{ratio_s:>7} {spread_s:>13} {limit_s:>6}  {verdict}{'  ' + row['note'] if row.get('note') else ''}"
         )
     return 1 if failed else 0
 
