@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import runway
 from runway.cli import plugin_commands
+from runway.plugins.commands import collect_commands
 from runway.cli.main import COMMANDS, cli
 from runway.errors import PluginError
 from runway.plugins import make_plugin_manager, set_plugins
@@ -78,13 +79,13 @@ def test_bad_registrations_are_refused(name, target, message):
 
     plugins = make_plugin_manager(builtins_only=True, extra_plugins=[("bad", Bad())])
     with pytest.raises(PluginError, match=message):
-        plugin_commands.collect_commands(plugins, frozenset(COMMANDS))
+        collect_commands(plugins, frozenset(COMMANDS))
 
 
 def test_a_name_two_plugins_register_names_both():
     plugins = make_plugin_manager(builtins_only=True, extra_plugins=[("one", Greeter()), ("two", Greeter())])
     with pytest.raises(PluginError, match="command 'greet' is registered twice: by plugin '(one|two)' and by plugin '(one|two)'"):
-        plugin_commands.collect_commands(plugins)
+        collect_commands(plugins)
 
 
 def test_help_reads_the_cache_until_a_registering_module_changes(tmp_path, monkeypatch):
@@ -98,7 +99,7 @@ def test_help_reads_the_cache_until_a_registering_module_changes(tmp_path, monke
     '''))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("RUNWAY_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(plugin_commands, "_environment_key", lambda: {"fixed": True})
+    monkeypatch.setattr(plugin_commands, "environment_key", lambda: {"fixed": True})
     loads: list[int] = []
 
     def fake_get_plugins():

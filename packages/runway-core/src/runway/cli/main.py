@@ -63,7 +63,7 @@ SHORT_HELP: dict[str, str] = {
     "list": "List experiment versions with their status and test metrics.",
     "show": "Show a version: provenance, config diff against its parent, metrics, checkpoints.",
     "migrate": "Rewrite a runway_for_ml config into Runway's keys, saying what changed key by key.",
-    "sweep": "Run an experiment once per point of a grid or random sample (status, resume).",
+    "sweep": "Run an experiment once per point of a grid, a random sample or a search (status, resume).",
     "compare": "Compare versions: differing config keys, metrics, and samples predicted differently.",
     "plot": "Draw learning curves of versions from their train metrics into an image.",
     "status": "Show a version's status and the state of the jobs launched for it (slurm...).",

@@ -65,7 +65,7 @@ def _exit_for(outcome: Any, ledger_id: str) -> None:
 
 _launch_options = [
     click.option("--launcher", default=None, help="Where the points run: local (default) runs them here; slurm submits one job array."),
-    click.option("--parallel", type=int, default=None, help="Local points run at once (default 1)."),
+    click.option("--parallel", type=int, default=None, help="Points run at once: local processes (default 1); with another launcher, the trials of a search per job array (default all)."),
     click.option("--fail-fast", is_flag=True, default=None, help="Stop at the first failed point."),
     click.option("--wait", is_flag=True, help="With a launcher other than local: follow the points until all end."),
 ]
@@ -112,6 +112,8 @@ def start(
 
     source = resolve_source(name, config_file)
     launcher = launcher or "local"
+    if parallel is None and launcher != "local" and trials:
+        parallel = trials  # a launcher's search goes as one array unless told to go in waves
     ledger = create_sweep(
         source, opts, command=command, launcher=launcher, random_count=random_count, seed=seed,
         parallel=parallel or 1, fail_fast=bool(fail_fast), sweeper=sweeper, trials=trials, metric=metric,
