@@ -108,9 +108,8 @@ def test_train_then_infer_and_eval_separately(project, invoke):
     assert set(json.loads((test_dir / "metrics.json").read_text())) == {"accuracy", "mse"}
 
 
-def test_infer_without_the_checkpoint_is_an_error(project, invoke):
-    assert invoke("train", "tiny").exit_code == 0
-    version = _version(project, "tiny", 1)
+def test_infer_without_the_checkpoint_is_an_error(trained, invoke):
+    version = _version(trained, "tiny", 1)
     (version.checkpoints_dir / "best.ckpt").unlink()
     result = invoke("infer", "tiny", "test")
     assert result.exit_code == 2
@@ -124,15 +123,14 @@ def test_infer_on_an_experiment_without_versions_is_an_error(project, invoke):
     assert "has no versions" in result.output
 
 
-def test_eval_before_infer_is_an_error(project, invoke):
-    assert invoke("train", "tiny").exit_code == 0
+def test_eval_before_infer_is_an_error(trained, invoke):
     result = invoke("eval", "tiny", "nothing")
     assert result.exit_code == 2
     assert "runway infer tiny nothing" in result.output
 
 
-def test_from_with_opts_records_the_parent_and_show_diffs_against_it(project, invoke):
-    assert invoke("run", "tiny").exit_code == 0
+def test_from_with_opts_records_the_parent_and_show_diffs_against_it(trained, invoke):
+    project = trained
     result = invoke("run", "child", "--from", "tiny", "--opts", "executor.optimizer.lr=0.02", "train.epochs=1")
     assert result.exit_code == 0, result.output
     written = json.loads((project / "configs" / "experiments" / "child.jsonnet").read_text())

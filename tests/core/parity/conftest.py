@@ -29,6 +29,20 @@ def project(runway_project: Callable[..., Path], runway_plugins, runway_cli: Cal
 
 
 @pytest.fixture
+def trained(trained_copy: Callable[..., Path], runway_clean_process: None, runway_plugins) -> Path:
+    """The project of ``project`` after ``runway run tiny`` (version 1 trained, tested on
+    ``test`` and evaluated), as cwd; the run is shared by the tests that use it."""
+    from runway.testing import make_project
+
+    return trained_copy(
+        "parity-tiny-run",
+        make_project,
+        [["experiment", "tiny", "--from", "example", "--opts", *TINY_OPTS], ["run", "tiny"]],
+        builtins_only=False,
+    )
+
+
+@pytest.fixture
 def invoke(runway_cli: Callable[..., Result]) -> Callable[..., Result]:
     """``invoke("run", "tiny", ...)``: the CLI in-process; exceptions stay raised."""
     return runway_cli

@@ -89,8 +89,8 @@ def test_merge_by_sample_id() -> None:
         merge_records([beam, greedy], labels=["x", "x"])
 
 
-def test_infer_twice_then_merge_and_validation_epochs(project: Path, invoke) -> None:
-    assert invoke("run", "tiny").exit_code == 0
+def test_infer_twice_then_merge_and_validation_epochs(trained: Path, invoke) -> None:
+    project = trained
     assert invoke("infer", "tiny", "last", "--checkpoint", "last").exit_code == 0
     version = project / "experiments" / "tiny_V1"
     merged = merge_records([version / "test-test", version / "test-last"])
