@@ -84,6 +84,32 @@ def test_lightning_guide_runs(empty_folder):
     assert (version.test_dir("again") / "records.parquet").is_file()
     assert version.metrics("test")["accuracy"] > 0.9
 
+    # the LightningCLI project: its YAML trained with LightningCLI's keys in --opts
+    store = ExperimentStore(empty_folder / "experiments")
+    moved = store.get("blobs_cli", 1)
+    assert moved.status["state"] == "completed" and moved.config["train"]["epochs"] == 2
+    assert moved.config["executor"]["init_args"] == {"hidden": 8, "lr": 0.2}
+    assert (moved.test_dir("test") / "records.parquet").is_file()
+    assert store.get("blobs_yaml", 1).metrics("test")["accuracy"] > 0.9
+    # and the guide's fit.yaml is LightningCLI's own config for the guide's main.py
+    assert_lightning_cli_reads(empty_folder / "main.py", "fit.yaml")
+
+
+def assert_lightning_cli_reads(main: Path, config: str) -> None:
+    """``python main.py fit --config CONFIG --print_config`` succeeds."""
+    import contextlib
+    import io
+    import runpy
+    import sys
+    from unittest import mock
+
+    out = io.StringIO()
+    argv = [str(main), "fit", "--config", config, "--print_config"]
+    with mock.patch.object(sys, "argv", argv), contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exited:
+        runpy.run_path(str(main), run_name="__main__")
+    assert not exited.value.code, out.getvalue()
+    assert "byoc_demo.models.Classifier" in out.getvalue()
+
 
 def test_from_runway_for_ml_guide_runs(empty_folder):
     commands = run_guide(GUIDES / "from_runway_for_ml.md", empty_folder)

@@ -175,7 +175,7 @@ def test_an_experiment_may_be_yaml_and_jsonnet_may_import_yaml(folder: Path):
     (experiments / "boring.yaml").write_text(FIT_YAML, encoding="utf-8")
     (folder / "configs" / "fit.yaml").write_text(FIT_YAML, encoding="utf-8")
     (experiments / "mixed.jsonnet").write_text(
-        "std.parseYaml(importstr '../fit.yaml') + { eval: { metrics: ['mse'] }, test: { suffix: 'mixed' } }", encoding="utf-8"
+        "std.native('parseYaml')(importstr '../fit.yaml') + { eval: { metrics: ['mse'] }, test: { suffix: 'mixed' } }", encoding="utf-8"
     )
     from runway.config import load_config
     from runway.config.loading import experiment_names

@@ -78,5 +78,5 @@ def config_option(func: F) -> F:
         "config_file",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Use this jsonnet/JSON config file instead of configs/experiments/NAME.jsonnet.",
+        help="Use this config file instead of configs/experiments/NAME.jsonnet: jsonnet, JSON or YAML (LightningCLI's own fit config too).",
     )(func)

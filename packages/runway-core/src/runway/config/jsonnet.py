@@ -8,6 +8,12 @@ config before it does anything else. Both implement the same language.
 Imports resolve first relative to the importing file, then in the library
 search paths (the project's ``configs/`` folder, then any extra ones); when
 two search paths hold the same file the LAST one wins, as in jsonnet's ``-J``.
+
+YAML imports: ``std.native('parseYaml')(importstr 'fit.yaml')`` reads a YAML
+file as LightningCLI reads it (PyYAML, YAML 1.1's booleans only for
+``true``/``false``/``yes``/``no``/``on``/``off``). go-jsonnet's own
+``std.parseYaml`` also reads ``y`` and ``n`` as booleans, so a key ``n:`` becomes
+``false``: use the native one for LightningCLI's configs.
 """
 
 from __future__ import annotations
@@ -86,6 +92,19 @@ def translate_error(raw: str, path: str, search_paths: Sequence[str]) -> ConfigE
     return ConfigError(f"{where}: {message}{detail}")
 
 
+def parse_yaml(text: str) -> Any:
+    """``std.native('parseYaml')``: YAML text as LightningCLI reads it."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"parseYaml: {exc}") from None
+
+
+NATIVE_CALLBACKS = {"parseYaml": (("text",), parse_yaml)}
+
+
 def _import_gojsonnet() -> Any:
     try:
         import _gojsonnet
@@ -115,7 +134,7 @@ def evaluate_file(
     paths = [str(Path(p)) for p in search_paths]
     variables = {str(k): str(v) for k, v in (ext_vars or {}).items()}
     try:
-        text = jsonnet.evaluate_file(str(file), jpathdir=paths, ext_vars=variables)
+        text = jsonnet.evaluate_file(str(file), jpathdir=paths, ext_vars=variables, native_callbacks=NATIVE_CALLBACKS)
     except RuntimeError as exc:
         raise translate_error(str(exc), str(file), paths) from None
     value = json.loads(text)

@@ -1,7 +1,7 @@
 """LightningCLI configs as Runway configs: the YAML that ``main.py fit --print_config`` writes.
 
 A config (a ``.yaml``/``.yml`` file, or jsonnet that imports one with
-``std.parseYaml(importstr 'fit.yaml')``) holding any of LightningCLI's
+``std.native('parseYaml')(importstr 'fit.yaml')``) holding any of LightningCLI's
 sections is mapped onto Runway's, with the meaning LightningCLI gives them:
 
 ==================================  ==========================================================

@@ -141,7 +141,7 @@ def read_config_file(path: Path, *, ext_vars: Mapping[str, str], search_paths: S
     """A config file's value, LightningCLI's sections mapped onto Runway's.
 
     YAML is read as data (no ``std.extVar`` there); jsonnet may import YAML
-    with ``std.parseYaml(importstr 'fit.yaml')``.
+    with ``std.native('parseYaml')(importstr 'fit.yaml')`` (see :mod:`runway.config.jsonnet`).
     """
     from runway.config.lightning_cli import YAML_SUFFIXES, map_lightning_cli, read_yaml
 
