@@ -22,6 +22,7 @@ from runway_hf.transforms import (
     HFDatasetTokenizeTransform,
     HFDatasetTransform,
     LoadHFDataset,
+    HFDatasetSplit,
     SplitHFDatasetToTrainTestValidation,
 )
 
@@ -131,7 +132,7 @@ def test_tokenize_names_a_missing_column_and_folder(make_transform, tokenizer_di
 
 
 def test_split_fractions_are_seeded_and_disjoint(make_transform) -> None:
-    split = make_transform(SplitHFDatasetToTrainTestValidation, test_size=0.2, valid_size=0.1, seed=3)
+    split = make_transform(HFDatasetSplit, test_size=0.2, valid_size=0.1, seed=3)
     first = split(DatasetDict({"train": numbers(100)}))
     again = split(DatasetDict({"train": numbers(100)}))
     assert {name: len(ds) for name, ds in first.items()} == {"train": 70, "test": 20, "validation": 10}
@@ -142,16 +143,34 @@ def test_split_fractions_are_seeded_and_disjoint(make_transform) -> None:
 
 def test_split_row_counts_and_other_splits_pass_through(make_transform) -> None:
     data = DatasetDict({"train": numbers(30), "extra": numbers(4)})
-    out = make_transform(SplitHFDatasetToTrainTestValidation, test_size=5, valid_size=3)(data)
+    out = make_transform(HFDatasetSplit, test_size=5, valid_size=3)(data)
     assert {name: len(ds) for name, ds in out.items()} == {"extra": 4, "train": 22, "test": 5, "validation": 3}
 
 
 def test_split_errors(make_transform) -> None:
     with pytest.raises(PipelineError, match="both be fractions or both row counts"):
-        make_transform(SplitHFDatasetToTrainTestValidation, test_size=0.2, valid_size=3)
-    split = make_transform(SplitHFDatasetToTrainTestValidation, test_size=0.2)
+        make_transform(HFDatasetSplit, test_size=0.2, valid_size=3)
+    split = make_transform(HFDatasetSplit, test_size=0.2)
     with pytest.raises(PipelineError, match="already has split\\(s\\) 'test'"):
         split(two_splits())
+
+
+def test_seed_split_keeps_runway_for_mls_meaning(make_transform) -> None:
+    data = DatasetDict({"train": numbers(100), "test": numbers(7), "extra": numbers(3)})
+    split = make_transform(
+        SplitHFDatasetToTrainTestValidation, test_size=0.2, valid_size=0.1, train_test_split_kwargs={"seed": 5}
+    )
+    first, again = split(data), split(data)
+    # the input's own test and extra splits are dropped, as runway_for_ml did; its
+    # sizes too: 0.2 + 0.1 is 0.30000000000000004 of 100 rows, which datasets rounds up
+    assert {name: len(ds) for name, ds in first.items()} == {"train": 69, "test": 20, "validation": 11}
+    assert first["validation"]["id"] == again["validation"]["id"]
+    ids = [set(ds["id"]) for ds in first.values()]
+    assert set.union(*ids) == set(range(100)) and sum(map(len, ids)) == 100
+    two = make_transform(SplitHFDatasetToTrainTestValidation, test_size=4)(data)
+    assert {name: len(ds) for name, ds in two.items()} == {"train": 96, "test": 4}
+    with pytest.raises(PipelineError, match="splits the input's 'train' split"):
+        make_transform(SplitHFDatasetToTrainTestValidation, test_size=2)(DatasetDict({"valid": numbers(9)}))
 
 
 # ----------------------------------------------------------------- columns

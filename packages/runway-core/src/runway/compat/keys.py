@@ -23,7 +23,11 @@ SEED_KEYS: dict[str, str] = {
     "exp_version": "--version N of `runway infer`/`runway eval`",
     "meta_config": "meta",
     "model_config": "executor.init_args.model_config",
-    "tokenizer_config": "executor.init_args.tokenizer_config",
+    "tokenizer_config": (
+        "setup_kwargs.tokenizer_config of the tokenizing node (HFDatasetTokenizeTransform reads the seed's form); "
+        "an executor reads it as global_config.tokenizer_config (runway.compat's BaseExecutor, kept under _seed) "
+        "or, with executor.class_path, as executor.init_args.tokenizer_config"
+    ),
     "executor.ExecutorClass": (
         "executor.class_path ('package.module.Class', any LightningModule) "
         "or executor.name (a class registered with @runway.register_executor)"

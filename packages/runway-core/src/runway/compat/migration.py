@@ -41,6 +41,17 @@ _META_DROPPED = {
     "cuda": "choose devices with train.trainer_paras.accelerator/devices",
     "gpu_device": "choose devices with train.trainer_paras.accelerator/devices",
 }
+#: the seed's own eval-pipeline transforms and what does their work in Runway's eval
+_SEED_EVAL_TRANSFORMS = {
+    "GetEvaluationRecorder": "Runway's eval reads the test run's records (experiments/NAME_V<n>/test-SUFFIX/)",
+    "MergeAllEvalRecorderAndSave": "Runway's eval writes the metrics to test-SUFFIX/metrics.json",
+    "RunwayDisplayEvalResults": "`runway show NAME` and `runway compare` print the metrics",
+    "UploadToWandb": "with loggers: ['wandb'], the eval metrics reach W&B through the logger",
+}
+
+#: where a seed node's setup_kwargs need a word (the transform keeps the seed's meaning)
+_HUB_LOADERS = ("LoadHFDataset",)
+
 _PIPELINE_DROPPED = {
     "DataPipelineLib": "the pipeline is Runway's",
     "DataPipelineClass": "the pipeline is Runway's",
@@ -140,6 +151,7 @@ class _Migrator:
         self.project = project
         self.changes: list[Change] = []
         self.seed_form = False
+        self._setups: dict[str, list[str]] | None = None
 
     # ---- primitives ----------------------------------------------------------
 
@@ -379,6 +391,10 @@ class _Migrator:
             if silenced:
                 note += "; do_inspect was false, so inspect is now false on " + ", ".join(silenced)
             self.keep("data_pipeline.do_inspect", note)
+        if isinstance(transforms, Mapping):
+            for node_name, node in transforms.items():
+                if isinstance(node, Mapping):
+                    self.node_setup_kwargs(str(node_name), node)
         if "out_ops" in pipeline:
             outputs = pipeline["out_ops"] or []
             self.keep("data_pipeline.out_ops", "Runway produces the nodes named output:...")
@@ -386,13 +402,84 @@ class _Migrator:
             if others:
                 self.todo("data_pipeline.out_ops", f"{', '.join(map(str, others))} not named output:...; produce them with `runway prepare --node NODE`")
 
+    def node_setup_kwargs(self, node_name: str, node: Mapping[str, Any]) -> None:
+        """Look at a node's setup_kwargs where the seed's transform behaves in a way worth saying."""
+        name = node.get("transform_name")
+        kwargs = node.get("setup_kwargs") or {}
+        if not isinstance(kwargs, Mapping):
+            return
+        where = f"data_pipeline.transforms.{node_name}.setup_kwargs"
+        if name in _HUB_LOADERS and kwargs.get("dataset_name") and not (
+            kwargs.get("data_files") or kwargs.get("load_from_disk")
+        ):
+            hub = "/".join(str(part) for part in (kwargs.get("dataset_path"), kwargs["dataset_name"]) if part)
+            local = self.project is not None and (Path(self.project.root) / hub).exists()
+            if not local:
+                self.changes.append(Change(
+                    where, where,
+                    f"{name} downloads {hub!r} from the Hugging Face Hub on the first `runway prepare` "
+                    "(then it is cached), as runway_for_ml did",
+                ))
+        missing = [arg for arg in self.required_setup_args(str(name)) if arg not in kwargs]
+        if missing:
+            self.todo(
+                where,
+                f"{name}.setup() requires {', '.join(missing)}, which the node does not give "
+                "(runway_for_ml failed there only when the node ran; Runway checks it before running)",
+            )
+        if name == "SplitHFDatasetToTrainTestValidation":
+            split_kwargs = kwargs.get("train_test_split_kwargs") or {}
+            if not (isinstance(split_kwargs, Mapping) and "seed" in split_kwargs):
+                self.todo(
+                    f"{where}.train_test_split_kwargs",
+                    "no seed: the split is drawn anew whenever the node reruns, as in runway_for_ml; "
+                    "add train_test_split_kwargs.seed for a fixed split (or use Runway's HFDatasetSplit, seeded "
+                    "by default, which keeps the other splits)",
+                )
+
+    def required_setup_args(self, transform_name: str) -> list[str]:
+        """The arguments without a default of ``setup()`` of the project's class ``transform_name`` (parsed, not imported)."""
+        if self.project is None:
+            return []
+        if self._setups is None:
+            self._setups = _setup_signatures(self.project)
+        return self._setups.get(transform_name, [])
+
     def evaluation(self) -> None:
         c = self.config
         moved = [key for key in _EVAL_KEYS if _has(c, f"eval.{key}")]
+        ported: list[str] = []
+        for key in ("pipeline_config", "valid_eval_pipeline_config"):
+            ported += self.eval_pipeline_nodes(key)
         for key in moved:
             self.keep(f"eval.{key}", "Runway's eval computes eval.metrics over the test records")
         if moved:
-            self.todo("eval.metrics", "list the metrics to compute (accuracy, f1, ... or your @runway.register_metric functions)")
+            left = f"; port {', '.join(ported)} that way" if ported else ""
+            self.todo(
+                "eval.metrics",
+                "list the metrics to compute (accuracy, f1, ... or your @runway.register_metric functions over "
+                f"the records; Runway's default is {list(_default_metrics())}){left}",
+            )
+
+    def eval_pipeline_nodes(self, key: str) -> list[str]:
+        """Say, node by node, where the seed's eval pipeline went in Runway's eval; the nodes left to port."""
+        transforms = _get(self.config, f"eval.{key}.transforms")
+        if not isinstance(transforms, Mapping):
+            return []
+        ported = []
+        for node_name, node in transforms.items():
+            name = node.get("transform_name") if isinstance(node, Mapping) else None
+            where = f"eval.{key}.transforms.{node_name}"
+            if name in _SEED_EVAL_TRANSFORMS:
+                self.changes.append(Change(where, where, f"{name}: {_SEED_EVAL_TRANSFORMS[name]}"))
+            else:
+                ported.append(f"{node_name} ({name})")
+                self.todo(
+                    where,
+                    f"{name} computed metrics on the seed's EvalRecorder: write it as a @runway.register_metric "
+                    "function over the test records and list it in eval.metrics",
+                )
+        return ported
 
     def unread_keys(self) -> None:
         """Keys of the sections Runway reads that it would refuse: kept under ``_seed``."""
@@ -417,6 +504,12 @@ class _Migrator:
             if key in SECTIONS or key.startswith("_"):
                 continue
             self.keep(key, "not a Runway section")
+
+
+def _default_metrics() -> tuple[str, ...]:
+    from runway.experiment.settings import DEFAULT_METRICS
+
+    return DEFAULT_METRICS
 
 
 def find_classes(project: Any, name: str) -> list[tuple[str, str]]:
@@ -463,6 +556,31 @@ def _class_bases(project: Any) -> dict[str, list[str]]:
                             names.append(base.attr)
                     bases.setdefault(node.name, names)
     return bases
+
+
+def _setup_signatures(project: Any) -> dict[str, list[str]]:
+    """Class name -> the parameters of its own ``setup()`` that have no default, over the code folders."""
+    found: dict[str, list[str]] = {}
+    for folder in project.code_dirs:
+        if not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).rglob("*.py")):
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            for node in tree.body:
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and item.name == "setup":
+                        positional = [*item.args.posonlyargs, *item.args.args][1:]  # without self
+                        required = positional[: len(positional) - len(item.args.defaults)]
+                        required += [
+                            a for a, d in zip(item.args.kwonlyargs, item.args.kw_defaults) if d is None
+                        ]
+                        found.setdefault(node.name, [a.arg for a in required])
+    return found
 
 
 def derives_from_seed_executor(project: Any, name: str) -> bool:

@@ -25,10 +25,11 @@ it); the cache is Runway's, so ``cache_dir`` is not set.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from runway.errors import PluginError
+from runway.errors import PipelineError, PluginError
 from runway.pipeline.transform import Transform, register_transform
 
 
@@ -81,6 +82,22 @@ class BaseTransform(Transform):
         if global_config is not None:
             self._global_config = global_config
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # seed transforms often load their hub dataset in setup(); see _reported_hub_errors
+        own_setup = cls.__dict__.get("setup")
+        if callable(own_setup) and not getattr(own_setup, "_reports_hub_errors", False):
+            cls.setup = _reported_hub_errors(own_setup)  # type: ignore[method-assign]
+
+    def __call__(self, data: Any) -> Any:
+        try:
+            return super().__call__(data)
+        except OSError as exc:
+            reported = _hub_error(self, exc)
+            if reported is None:
+                raise
+            raise reported from None
+
     @property
     def name(self) -> str:
         """The seed's ``self.name``: the given name, else the class name."""
@@ -89,6 +106,39 @@ class BaseTransform(Transform):
     @name.setter
     def name(self, value: str) -> None:
         self._name = value
+
+
+def _reported_hub_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, with a failed Hugging Face Hub download turned into a :class:`PipelineError`.
+
+    Seed transforms call ``datasets.load_dataset`` themselves (the seed's
+    examples do it in ``setup()``); without the Hub, the user should read
+    which dataset needed it, not a traceback through ``datasets``.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            reported = _hub_error(self, exc)
+            if reported is None:
+                raise
+            raise reported from None
+
+    wrapper._reports_hub_errors = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _hub_error(transform: Any, exc: OSError) -> PipelineError | None:
+    from runway.support.hub import hub_unreachable_message, unreachable_hub_dataset
+
+    dataset = unreachable_hub_dataset(exc)
+    if dataset is None:
+        return None
+    node = getattr(transform, "node_name", None)
+    where = f"node {node!r} ({type(transform).__name__})" if node else type(transform).__name__
+    return PipelineError(hub_unreachable_message(dataset, where))
 
 
 class DummyTransform(BaseTransform):

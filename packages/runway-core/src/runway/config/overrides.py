@@ -38,6 +38,9 @@ Operation = Literal["set", "add", "delete"]
 #: how deep an override may reach: path segments plus the nesting of its value
 MAX_DEPTH = 100
 
+#: Python spellings of JSON literals, refused with the JSON one as a hint
+_PYTHON_LITERALS = {"True": "true", "False": "false", "None": "null"}
+
 
 @dataclass(frozen=True)
 class Override:
@@ -94,6 +97,13 @@ def parse_override(token: str) -> Override:
                 f"--opts {token!r}: expected KEY=VALUE (or +NEW.KEY=VALUE to add, ~KEY to delete)"
             )
         op = "add" if add else "set"
+        if rest in _PYTHON_LITERALS:
+            # runway_for_ml evaluated --opts values as Python; as a JSON string
+            # 'False' would be truthy, so refuse it rather than guess
+            raise ConfigError(
+                f"--opts {_short(token)}: {rest} is Python; write {_PYTHON_LITERALS[rest]} "
+                f"(values are JSON), or '\"{rest}\"' for the string"
+            )
         value = parse_value(rest)
     if any(segment == "" for segment in path):
         raise ConfigError(f"--opts {_short(token)}: empty key in the dotted path")
@@ -190,6 +200,11 @@ def _missing_key_error(override: Override, config: dict, depth: int, container: 
         message += f". Keys at {where}: {shown or '(none)'}"
     if override.op == "set":
         message += f". To add it, write '+{override.text}'"
+    from runway.compat.keys import seed_key_hint
+
+    hint = seed_key_hint(override.dotted) or seed_key_hint(missing)
+    if hint:
+        message += f". {hint}"
     return ConfigError(message)
 
 

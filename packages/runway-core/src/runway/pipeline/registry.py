@@ -21,6 +21,7 @@ KNOWN_PROVIDERS: dict[str, str] = {
     "LoadHFDataset": "runway-hf",
     "HFDatasetTokenizeTransform": "runway-hf",
     "SplitHFDatasetToTrainTestValidation": "runway-hf",
+    "HFDatasetSplit": "runway-hf",
     "HFDatasetTransform": "runway-hf",
 }
 
@@ -82,6 +83,11 @@ class TransformRegistry:
         elif not near:
             shown = sorted(self._entries)
             message += ". Registered: " + ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
+        if not provider:
+            message += (
+                ". A project's own transforms are found only in its code_dirs (runway.toml), "
+                'e.g. code_dirs = ["src/data_ops"]; `runway migrate .` sets them for a runway_for_ml layout'
+            )
         raise PipelineError(message)
 
 

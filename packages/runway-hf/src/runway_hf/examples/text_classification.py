@@ -99,7 +99,7 @@ def experiment_config(*, epochs: int = 2, batch_size: int = 16, vocab_size: int 
             },
             "process:Split": {
                 "input_node": "input:LoadSentences",
-                "transform_name": "SplitHFDatasetToTrainTestValidation",
+                "transform_name": "HFDatasetSplit",
                 "setup_kwargs": {"test_size": 0.2, "valid_size": 0.1, "seed": 0},
             },
             "output:Tokenize": {

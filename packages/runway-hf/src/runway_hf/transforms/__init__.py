@@ -6,7 +6,7 @@ from runway_hf.transforms.base import HFDatasetTransform
 from runway_hf.transforms.columns import HFDatasetRemoveColumns, HFDatasetRenameColumns, HFDatasetSelectColumns
 from runway_hf.transforms.loading import LoadHFDataset
 from runway_hf.transforms.rows import HFDatasetFilter, HFDatasetMap, HFDatasetSelectRange, HFDatasetShuffle
-from runway_hf.transforms.split import SplitHFDatasetToTrainTestValidation
+from runway_hf.transforms.split import HFDatasetSplit, SplitHFDatasetToTrainTestValidation
 from runway_hf.transforms.tokenize import HFDatasetTokenizeTransform
 
 #: registered under their class names; ``HFDatasetTransform`` is a base, not a node
@@ -14,6 +14,7 @@ REGISTERED = (
     LoadHFDataset,
     HFDatasetTokenizeTransform,
     SplitHFDatasetToTrainTestValidation,
+    HFDatasetSplit,
     HFDatasetRenameColumns,
     HFDatasetSelectColumns,
     HFDatasetRemoveColumns,
@@ -32,6 +33,7 @@ __all__ = [
     "HFDatasetSelectColumns",
     "HFDatasetSelectRange",
     "HFDatasetShuffle",
+    "HFDatasetSplit",
     "HFDatasetTokenizeTransform",
     "HFDatasetTransform",
     "LoadHFDataset",

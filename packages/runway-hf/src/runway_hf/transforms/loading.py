@@ -124,6 +124,13 @@ class LoadHFDataset(HFDatasetTransform):
             kwargs["split"] = self.split
         try:
             loaded = load_dataset(path, **kwargs)
+        except ConnectionError as exc:
+            from runway.support.hub import hub_unreachable_message, unreachable_hub_dataset
+
+            name = unreachable_hub_dataset(exc)
+            if name is None:
+                raise
+            raise PipelineError(hub_unreachable_message(name, self._where())) from None
         except FileNotFoundError as exc:
             raise PipelineError(f"{self._where('dataset_path')}: cannot load {self.dataset_path!r}: {exc}") from None
         except ValueError as exc:

@@ -1,8 +1,13 @@
-"""``SplitHFDatasetToTrainTestValidation``: seeded train/test(/validation) splits."""
+"""Splitting one split into train, test and validation.
+
+``HFDatasetSplit`` is Runway's (seeded by default, other splits kept);
+``SplitHFDatasetToTrainTestValidation`` keeps runway_for_ml's meaning under
+its name, so a migrated config splits as it did.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from runway.errors import PipelineError
@@ -15,7 +20,7 @@ def _is_size(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
-class SplitHFDatasetToTrainTestValidation(HFDatasetTransform):
+class HFDatasetSplit(HFDatasetTransform):
     """Split one split (default ``train``) into ``train``, ``test`` and optionally ``validation``.
 
     ``test_size`` and ``valid_size`` are both fractions of the source (floats
@@ -110,3 +115,65 @@ class SplitHFDatasetToTrainTestValidation(HFDatasetTransform):
             train_indices_cache_file_name=scratch_file("split-train"),
             test_indices_cache_file_name=scratch_file("split-test"),
         )
+
+
+class SplitHFDatasetToTrainTestValidation(HFDatasetTransform):
+    """runway_for_ml's split: ``train`` becomes ``train``, ``test`` and (with ``valid_size``) ``validation``.
+
+    As in runway_for_ml: ``test_size`` and ``valid_size`` are sizes of the
+    input's ``train`` split (fractions or row counts, as
+    ``Dataset.train_test_split`` takes them); ``train_test_split_kwargs`` go
+    to ``train_test_split`` as they are, so without a ``seed`` in them the
+    rows drawn change whenever the node reruns; every other split of the
+    input is dropped. :class:`HFDatasetSplit` is Runway's own split (seeded,
+    other splits kept).
+    """
+
+    version: ClassVar[int] = 1
+
+    def setup(  # type: ignore[override]
+        self,
+        test_size: float | int,
+        train_test_split_kwargs: Mapping[str, Any] | None = None,
+        valid_size: float | int | None = None,
+    ) -> None:
+        """Keep the sizes; see the class docstring."""
+        super().setup()
+        if not _is_size(test_size) or (valid_size is not None and not _is_size(valid_size)):
+            raise PipelineError(f"{self._where()}: test_size and valid_size must be positive numbers")
+        if train_test_split_kwargs is not None and not isinstance(train_test_split_kwargs, Mapping):
+            raise PipelineError(
+                f"{self._where('train_test_split_kwargs')}: expected keyword arguments of "
+                f"Dataset.train_test_split, got {train_test_split_kwargs!r}"
+            )
+        self.test_size = test_size
+        self.valid_size = valid_size
+        self.held_out = test_size + valid_size if valid_size else test_size
+        self.split_kwargs = dict(train_test_split_kwargs or {})
+
+    def _call(self, data: Any) -> Any:
+        from datasets import DatasetDict
+
+        if "train" not in data:
+            raise PipelineError(
+                f"{self._where()}: splits the input's 'train' split, and the input has "
+                f"{', '.join(repr(s) for s in data) or 'no splits'}"
+            )
+        first = self._split(data["train"], self.held_out)
+        result = {"train": first["train"], "test": first["test"]}
+        if self.valid_size is not None:
+            second = self._split(first["test"], self.valid_size / self.held_out)
+            result["test"], result["validation"] = second["train"], second["test"]
+        return DatasetDict(result)
+
+    def _split(self, dataset: Any, size: float | int) -> Any:
+        kwargs = {
+            "load_from_cache_file": False,
+            "train_indices_cache_file_name": scratch_file("split-train"),
+            "test_indices_cache_file_name": scratch_file("split-test"),
+            **self.split_kwargs,
+        }
+        try:
+            return dataset.train_test_split(size, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise PipelineError(f"{self._where()}: train_test_split({size!r}, ...) refused: {exc}") from None
