@@ -192,7 +192,9 @@ def load_error_message(info: PluginInfo) -> str:
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
-    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    from runway.plugins.discovery_cache import entry_points  # read once per environment, not per command
+
+    return entry_points(ENTRY_POINT_GROUP)  # type: ignore[return-value]
 
 
 def _trace_to_stderr(plugins: Plugins) -> None:

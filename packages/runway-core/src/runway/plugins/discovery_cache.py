@@ -1,0 +1,163 @@
+"""Installed plugins found once per environment, not on every command.
+
+``importlib.metadata.entry_points()`` opens the metadata of every installed
+distribution: a quarter of a second in a large environment, paid by every
+``runway`` command before it does anything. What it finds changes only when
+distributions are installed, removed or reinstalled, so the ``runway`` group's
+entry points are kept in ``$XDG_CACHE_HOME/runway/plugins-<environment>.json``
+(``~/.cache`` by default) with a fingerprint of what was installed:
+
+- each folder on ``sys.path`` that holds distribution metadata, in order
+  (another ``PYTHONPATH`` can bring other plugins);
+- in each, the name of every ``.dist-info``/``.egg-info`` (an install or
+  removal adds or removes one; a new version has a new name) and the
+  modification time of its ``entry_points.txt`` (a reinstall in place).
+
+A command whose fingerprint matches reads the entry points from the file;
+any difference reads the metadata again and rewrites it. Computing the
+fingerprint lists the folders on ``sys.path`` and stats one file per
+distribution, which is far cheaper than parsing every distribution's
+metadata. ``RUNWAY_PLUGIN_CACHE=0`` turns the cache off; a cache folder that
+cannot be written only means the metadata is read every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+SWITCH = "RUNWAY_PLUGIN_CACHE"
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
+
+
+@dataclass(frozen=True)
+class CachedDistribution:
+    """What the plugin manager reads of an entry point's distribution: ``metadata["Name"]`` and ``version``."""
+
+    name: str | None
+    version: str | None
+
+    @property
+    def metadata(self) -> dict[str, str | None]:
+        return {"Name": self.name}
+
+
+@dataclass(frozen=True)
+class CachedEntryPoint:
+    """An entry point as ``importlib.metadata`` gives it, from the cache: ``name``, ``value``, ``dist``, ``load()``."""
+
+    name: str
+    value: str
+    group: str
+    dist: CachedDistribution | None
+
+    def load(self) -> Any:
+        from importlib import metadata
+
+        return metadata.EntryPoint(name=self.name, value=self.value, group=self.group).load()
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_file() -> Path:
+    """The cache of this environment (one per ``sys.prefix``)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    environment = hashlib.sha256(os.path.realpath(sys.prefix).encode("utf-8")).hexdigest()[:16]
+    return base / "runway" / f"plugins-{environment}.json"
+
+
+def fingerprint(path: Iterable[str] | None = None) -> list[Any]:
+    """What the installed distributions look like (see the module docstring), as JSON data.
+
+    Folders on the path that hold no distribution metadata (the current
+    folder, a project's code) leave no trace, so that running commands from
+    different folders does not invalidate the cache.
+    """
+    found: list[Any] = []
+    for entry in sys.path if path is None else path:
+        folder = entry or os.getcwd()
+        try:
+            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(_METADATA_SUFFIXES))
+        except OSError:  # missing, a file (a zip), unreadable
+            continue
+        if not names:
+            continue
+        dists = []
+        for name in names:
+            try:
+                dists.append([name, os.stat(os.path.join(folder, name, "entry_points.txt")).st_mtime_ns])
+            except OSError:
+                dists.append([name, None])
+        found.append([entry, dists])
+    return found
+
+
+def _scan(group: str) -> list[CachedEntryPoint]:
+    from importlib import metadata
+
+    found = []
+    for ep in metadata.entry_points(group=group):
+        dist = getattr(ep, "dist", None)
+        cached = CachedDistribution(dist.metadata["Name"], dist.version) if dist is not None else None
+        found.append(CachedEntryPoint(ep.name, ep.value, group, cached))
+    return sorted(found, key=lambda ep: ep.name)
+
+
+def _as_json(eps: list[CachedEntryPoint]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": ep.name,
+            "value": ep.value,
+            "distribution": ep.dist.name if ep.dist else None,
+            "version": ep.dist.version if ep.dist else None,
+            "has_dist": ep.dist is not None,
+        }
+        for ep in eps
+    ]
+
+
+def _from_json(rows: list[dict[str, Any]], group: str) -> list[CachedEntryPoint]:
+    return [
+        CachedEntryPoint(
+            str(row["name"]),
+            str(row["value"]),
+            group,
+            CachedDistribution(row.get("distribution"), row.get("version")) if row.get("has_dist") else None,
+        )
+        for row in rows
+    ]
+
+
+def entry_points(group: str) -> list[CachedEntryPoint]:
+    """The installed entry points of ``group``, sorted by name: from the cache when
+    nothing was installed or removed since it was written, else read and cached."""
+    if not enabled():
+        return _scan(group)
+    from runway.support.files import DamagedFile, read_json, write_json
+
+    path = cache_file()
+    current = fingerprint()
+    try:
+        cached = read_json(path, None, expect=dict)
+    except DamagedFile:
+        cached = None
+    if cached and cached.get("version") == FORMAT_VERSION and cached.get("fingerprint") == current:
+        groups = cached.get("groups") or {}
+        if group in groups:
+            return _from_json(groups[group], group)
+    found = _scan(group)
+    groups = dict(cached.get("groups") or {}) if cached and cached.get("fingerprint") == current else {}
+    groups[group] = _as_json(found)
+    try:
+        write_json(path, {"version": FORMAT_VERSION, "fingerprint": current, "groups": groups}, durable=False)
+    except OSError:
+        pass
+    return found
