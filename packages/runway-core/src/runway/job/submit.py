@@ -300,6 +300,7 @@ def submit_resume(
     recorded in ``config.json``, ``job.json`` and provenance's ``segments``.
     """
     from runway.config import apply_overrides, fingerprint, parse_overrides
+    from runway.experiment.checkpoint_io import check_checkpoint
     from runway.experiment.settings import parse_settings
     from runway.experiment.status import read_status, write_status
     from runway.job.lease import LeaseHeld, check_free
@@ -317,8 +318,10 @@ def submit_resume(
         check_suffix(settings.test.suffix)
     names = resolve_logger_names(list(loggers), new_config) if loggers else list(spec.loggers)
     check_logger_names(names, plugins)
-    if resume_checkpoint(version.path) is None:
+    last = resume_checkpoint(version.path)
+    if last is None:
         raise ExperimentError(f"--resume: {version.label} has no train/checkpoints/last.ckpt to continue from; train a new version instead")
+    check_checkpoint(last)  # a damaged one is refused here, before the version's status changes
     check_free(version.path, version.label)
     status = read_status(version.path)
     if status.get("state") == "running":
