@@ -103,8 +103,9 @@ def _version_for(name: str, version: int | None) -> tuple[Any, Any]:
 
 
 def _echo_metrics(label: str, suffix: str, metrics: dict[str, float]) -> None:
-    shown = "  ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-    click.echo(f"{label} {suffix}: {shown}")
+    from runway.job.execute import format_metrics
+
+    click.echo(f"{label} {suffix}: {format_metrics(metrics)}")
 
 
 # --------------------------------------------------------------------------- experiment

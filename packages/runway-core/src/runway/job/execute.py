@@ -99,6 +99,11 @@ def _ranks_execute(version_dir: Path) -> Iterator[None]:
         sys.argv = saved
 
 
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """``accuracy=0.9500  loss=0.1234``; a value that is not a number (a missing or NaN metric) as it is."""
+    return "  ".join(f"{k}={v:.4f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k}={v}" for k, v in metrics.items())
+
+
 def _echo(line: str) -> None:
     print(line, flush=True)
 
@@ -169,8 +174,7 @@ def _run(job: _Context) -> dict[str, Any]:
     metrics = evaluate_version(
         job.version, suffix, job.config, job.plugins, logger_names=list(job.spec.loggers), tags=job.tags, settings=job.settings
     )
-    shown = "  ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-    _echo(f"{job.version.label} {suffix}: {shown}")
+    _echo(f"{job.version.label} {suffix}: {format_metrics(metrics)}")
     return {**trained, "metrics": metrics}
 
 
