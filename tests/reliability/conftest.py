@@ -36,13 +36,3 @@ def invoke() -> Callable[..., Result]:
     return run
 
 
-def assert_clean_failure(result: Result, fragment: str, code: int = 2) -> None:
-    """Exit ``code``, ``Error: ...`` naming ``fragment``, and no Python traceback."""
-    output = result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"unhandled {result.exception!r}:\n{output}"
-    )
-    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}:\n{output}"
-    assert "Traceback (most recent call last)" not in output, output
-    assert "Error:" in output, output
-    assert fragment in output, f"{fragment!r} not in:\n{output}"

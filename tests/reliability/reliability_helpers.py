@@ -29,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from click.testing import Result
+
 from runway.pipeline.cache import COMPLETE_MARKER, DATA_DIR, META_FILE, TMP_PREFIX, TRASH_PREFIX, data_checksum
 
 LIGHT_TRANSFORMS = '''
@@ -372,3 +374,15 @@ def add_gated_executor(root: Path) -> None:
     """Register ``gated_classifier`` in the digits project (see :data:`GATED_EXECUTOR`)."""
     with open(root / "executors" / "classifier.py", "a", encoding="utf-8") as handle:
         handle.write(GATED_EXECUTOR)
+
+
+def assert_clean_failure(result: Result, fragment: str, code: int = 2) -> None:
+    """Exit ``code``, ``Error: ...`` naming ``fragment``, and no Python traceback."""
+    output = result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"unhandled {result.exception!r}:\n{output}"
+    )
+    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}:\n{output}"
+    assert "Traceback (most recent call last)" not in output, output
+    assert "Error:" in output, output
+    assert fragment in output, f"{fragment!r} not in:\n{output}"

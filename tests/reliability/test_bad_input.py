@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean_failure
-from reliability_helpers import LightProject, assert_cache_consistent, light_pipeline, write_fake_distribution
+from reliability_helpers import LightProject, assert_cache_consistent, assert_clean_failure, light_pipeline, write_fake_distribution
 
 from runway.experiment.store import ExperimentStore
 from runway.plugins import make_plugin_manager, set_plugins

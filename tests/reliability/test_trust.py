@@ -15,11 +15,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean_failure
-from reliability_helpers import LightProject, hold_launcher_env, light_pipeline, run_runway, write_fake_distribution
+from reliability_helpers import LightProject, assert_clean_failure, hold_launcher_env, light_pipeline, run_runway, write_fake_distribution
 from secret_sinks import files_holding, log_with_secrets, mlflow_run_text, submit_with_secrets
 
-from runway.pipeline.cache import COMPLETE_MARKER, DATA_DIR, LOCKS_DIR, META_FILE, data_checksum, file_manifest, node_folder_name
+from runway.pipeline.cache import DATA_DIR, LOCKS_DIR, META_FILE, data_checksum, file_manifest, node_folder_name
 from runway.plugins import make_plugin_manager, set_plugins
 
 

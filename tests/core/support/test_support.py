@@ -78,10 +78,11 @@ def test_writes_leave_no_temporary_file_and_a_failed_one_keeps_the_old_content(t
     assert temporary_path(target, token="x").name == ".a.json.x.tmp"
 
 
-def test_json_refuses_values_json_cannot_hold(tmp_path):
-    with pytest.raises(ValueError):
-        write_json(tmp_path / "nan.json", {"loss": float("nan")})
-    assert not (tmp_path / "nan.json").exists()
+def test_numbers_json_cannot_hold_are_written_as_null(tmp_path):
+    import json
+
+    write_json(tmp_path / "nan.json", {"loss": float("nan"), "scores": [float("inf"), 1.5]})
+    assert json.loads((tmp_path / "nan.json").read_text()) == {"loss": None, "scores": [None, 1.5]}
 
 
 @pytest.mark.parametrize(

@@ -226,17 +226,4 @@ def lightning_cli_optimizers(lightning_module: Any, optimizer: Any, lr_scheduler
     return [optimizer], [lr_scheduler]
 
 
-def check_lightning_job(command: str, config: Mapping[str, Any], settings: Any) -> None:
-    """Everything about the Lightning side of ``command`` that can be checked before a version exists:
-    the steps and data a ``class_path`` module needs, ``train.ckpt_path``, and the callbacks, built once."""
-    from pathlib import Path
 
-    from runway.experiment.class_path import command_problems
-    from runway.experiment.settings import raise_problems
-
-    problems = command_problems(command, config, settings) if settings.executor.by_class_path else []
-    checkpoint = settings.train.ckpt_path
-    if checkpoint and command in ("train", "run") and not Path(checkpoint).expanduser().is_file():
-        problems.append(f"train.ckpt_path: {checkpoint} is not a file (LightningCLI's ckpt_path: the checkpoint the fit starts from)")
-    raise_problems(problems)
-    check_callbacks(settings.train.trainer_paras)

@@ -76,7 +76,7 @@ def check_launcher(plugins: Any, launcher: str) -> None:
 
 def check_submission(sub: Submission, plugins: Any) -> tuple[Any, list[str]]:
     """The settings and logger names of ``sub``; raises before anything is written."""
-    from runway.experiment.lightning_objects import check_lightning_job
+    from runway.experiment.class_path import check_lightning_job
     from runway.experiment.settings import parse_settings
     from runway.experiment.versions import check_name
     from runway.logging.loggers import check_logger_names, resolve_logger_names
