@@ -19,7 +19,7 @@ from runway.sweep.space import parse_axes
 from runway.sweep.sweepers import Search, make_sweeper, sweeper_registry
 
 SPACE = ["executor.optimizer.lr=loguniform(1e-4,3e-1)", "train.batch_size=choice(16,32,64)", "train.epochs=3"]
-SEARCH = ["--sweeper", "optuna", "--metric", "val/accuracy", "--direction", "max", "--seed", "3", "--opts", *SPACE]
+SEARCH = ["--sweeper", "optuna", "--metric", "val/accuracy", "--direction", "max", "--seed", "5", "--opts", *SPACE]
 WAIT_LIMIT_S = 900
 
 

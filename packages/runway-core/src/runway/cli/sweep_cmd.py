@@ -82,7 +82,7 @@ def _with_launch_options(func: Any) -> Any:
 @config_option
 @opts_option
 @click.option("--random", "random_count", type=int, default=None, metavar="N", help="Sample N points from the ranges instead of the grid.")
-@click.option("--seed", type=int, default=None, help="Seed of --random (default: a random one, recorded in the ledger).")
+@click.option("--seed", type=int, default=None, help="Seed of --random or of the sweeper (default: a random one, recorded in the ledger).")
 @click.option("--command", "command", type=click.Choice(["train", "run"]), default="train", show_default=True, help="run = train, infer and eval each point.")
 @click.option("--sweeper", default=None, help="What proposes the points: grid (default), random, or a plugin's (optuna).")
 @click.option("--trials", type=int, default=None, metavar="N", help="Points to finish (random, optuna): the search's budget.")
