@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import runway
 from runway.cli import plugin_commands
-from runway.plugins.commands import collect_commands
+from runway.cli.plugin_command_registry import collect_commands
 from runway.cli.main import COMMANDS, cli
 from runway.errors import PluginError
 from runway.plugins import make_plugin_manager, set_plugins

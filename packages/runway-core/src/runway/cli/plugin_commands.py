@@ -111,7 +111,7 @@ def plugin_commands(reserved: frozenset[str] | set[str] = frozenset()) -> dict[s
     manager = sys.modules.get("runway.plugins.manager")
     live = manager.built_plugins() if manager is not None else None
     if live is not None:
-        from runway.plugins.commands import collect_commands
+        from runway.cli.plugin_command_registry import collect_commands
 
         return collect_commands(live, reserved)
     key = environment_key()
@@ -119,6 +119,6 @@ def plugin_commands(reserved: frozenset[str] | set[str] = frozenset()) -> dict[s
     cached = read_cache(path, key)
     if cached is not None:
         return cached
-    from runway.plugins.commands import load_and_cache
+    from runway.cli.plugin_command_registry import load_and_cache
 
     return load_and_cache(path, key, reserved)
