@@ -16,7 +16,7 @@ from runway.errors import ConfigError, PluginError
 from runway.experiment.store import ExperimentStore
 from runway.sweep.ledger import find_ledger
 from runway.sweep.space import parse_axes
-from runway.sweep.sweepers import Search, make_sweeper, sweeper_registry
+from runway.sweep.sweepers import Search, TrialResult, make_sweeper, sweeper_registry
 
 SPACE = ["executor.optimizer.lr=loguniform(1e-4,3e-1)", "train.batch_size=choice(16,32,64)", "train.epochs=3"]
 SEARCH = ["--sweeper", "optuna", "--metric", "val/accuracy", "--direction", "max", "--seed", "5", "--opts", *SPACE]
@@ -152,3 +152,17 @@ def test_kill_nine_in_the_middle_then_resume_finishes_twelve_trials_without_dupl
     done = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
     assert len(done) == 12
     assert not [t for t in study.trials if t.state.name == "RUNNING"]
+
+
+def test_a_trial_asked_but_never_recorded_is_failed_on_resume(tmp_path, runway_plugins):
+    from optuna.trial import TrialState
+
+    search = Search(axes=tuple(parse_axes(["lr=loguniform(1e-5,1e-1)"])), trials=3, metric="val/accuracy", seed=0, folder=tmp_path, sweep_id="s-1")
+    first = make_sweeper("optuna", search, runway_plugins)
+    recorded, _lost = first.ask(2)  # the process died before the second reached the ledger
+    again = make_sweeper("optuna", search, runway_plugins)
+    again.resume([recorded])
+    states = {t.number: t.state for t in again.study.get_trials(deepcopy=False)}
+    assert states == {0: TrialState.RUNNING, 1: TrialState.FAIL}
+    again.tell(recorded, TrialResult("completed", 0.5))
+    assert again.study.best_trial.number == 0 and again.study.best_value == 0.5

@@ -81,6 +81,16 @@ class OptunaSweeper:
             proposals.append(Proposal(overrides, info))
         return proposals
 
+    def resume(self, proposals: list[Proposal]) -> None:
+        """Fail the trials still running in the study that no point of the sweep records: asked by a
+        process killed before it wrote them down, they will never report."""
+        from optuna.trial import TrialState
+
+        known = {p.info.get("trial") for p in proposals}
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if trial.number not in known:
+                self.study.tell(trial.number, state=TrialState.FAIL)
+
     def tell(self, proposal: Proposal, result: TrialResult) -> None:
         from optuna.trial import TrialState
 

@@ -625,6 +625,8 @@ def run_search(
     """
     sweeper = open_sweeper(ledger)
     data = tell_ended(ledger, sweeper)
+    if hasattr(sweeper, "resume"):
+        sweeper.resume([_proposal(point) for point in data["points"]])
     trials = int(data.get("trials") or 0)
     while True:
         data, observed = observe(ledger)

@@ -21,6 +21,11 @@ new process (``runway sweep resume``) picks the search up where it stopped;
 ``ask`` may then return fewer points than asked for while earlier ones have
 not ended.
 
+An adaptive sweeper may also have ``resume(proposals)``: called once per
+process before the first ``ask`` with every proposal that the ledger holds,
+so that it can let go of what it proposed but the sweep never recorded (a
+kill between the two).
+
 A proposal's ``info`` (JSON) is kept in the ledger's point and in the
 version's ``provenance.json`` (``sweep.trial``), which is how the job of a
 point finds what its sweeper needs there (a study and a trial number).
