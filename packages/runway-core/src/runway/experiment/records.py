@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -275,9 +276,26 @@ def read_records(path: Path | str) -> list[dict[str, Any]]:
 
 
 def export_jsonl(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The records as JSON lines (keys sorted), the view for ``grep`` and ``jq``."""
+    """The records as JSON lines (keys sorted), the view for ``grep`` and ``jq``.
+
+    NaN and infinities (a diverged score) are written as ``null``, as in every
+    JSON record Runway writes, so that strict JSON readers take each line.
+    """
     for record in records:
-        yield json.dumps(record, sort_keys=True, default=str)
+        try:
+            yield json.dumps(record, sort_keys=True, default=str, allow_nan=False)
+        except ValueError:
+            yield json.dumps(_finite(record), sort_keys=True, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _label_of(source: Any, position: int) -> str:
