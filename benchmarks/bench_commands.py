@@ -102,7 +102,8 @@ def _write_parquet(path: Path, megabytes: int) -> None:
     per_row = 8 + 200 + 64 * 4
     total = megabytes * 1_000_000 // per_row
     schema = pa.schema([("id", pa.int64()), ("text", pa.string()), ("tokens", pa.list_(pa.int32()))])
-    with pq.ParquetWriter(path, schema, compression="none") as writer:
+    # neither compressed nor dictionary-encoded: the file is as big as asked
+    with pq.ParquetWriter(path, schema, compression="none", use_dictionary=False) as writer:
         for start in range(0, total, chunk):
             n = min(chunk, total - start)
             letters = rng.integers(97, 123, size=(n, 200), dtype=np.uint8)
