@@ -38,13 +38,14 @@ def files_holding(root: Path, secrets: Iterable[str], *, allow_secret_stores: bo
 
 
 def submit_with_secrets(root: Path, env: dict[str, str], opts: list[str], tags: list[str], sweep_opts: list[str]) -> str:
-    """Everything the commands printed (stdout and stderr, but not the sweep's own point lines)."""
+    """Everything the commands printed (stdout and stderr), the sweep's own point lines included."""
     printed = []
     done = run_runway(root, "train", "light", "--launcher", "hold", "--opts", *opts, *sum((["--tag", t] for t in tags), []), env=env)
     assert done.code == 0, done.err
     printed.append(done.out + done.err)
     done = run_runway(root, "sweep", "light", "--launcher", "hold", "--opts", *sweep_opts, env=env)
     assert done.code == 0, done.err
+    printed.append(done.out + done.err)
     for args in (["list"], ["list", "--json"], ["show", "light", "--version", "1"], ["sweep", "status"], ["sweep", "status", "--json"]):
         done = run_runway(root, *args, env=env)
         assert done.code == 0, (args, done.err)

@@ -153,3 +153,18 @@ def test_packages_use_no_private_names_of_pluggy_or_click():
         if _PRIVATE.search(line)
     ]
     assert found == []
+
+
+def test_a_process_that_exited_but_is_not_reaped_is_not_alive():
+    import subprocess
+    import sys
+    import time
+
+    from runway.support.processes import pid_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while pid_alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(child.pid)  # exited, still a zombie until waited for
+    assert child.poll() == 0

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from runway._version import __version__
-from runway.errors import RunwayError
+from runway.errors import ENVIRONMENT_ERRNOS, RunwayError
 
 # command name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
@@ -73,10 +73,6 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
-# errnos of OSErrors that the machine, not Runway, is responsible for
-_ENVIRONMENT_ERRNOS = frozenset(
-    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM") if hasattr(errno, name)
-)
 # errnos of a path that cannot be used as given: too long, a symlink loop, a
 # file where a folder should be (or the reverse), a name already taken
 _PATH_ERRNOS = frozenset(
@@ -170,7 +166,7 @@ class LazyGroup(click.Group):
                 where = f" {_short_path(exc.filename)}" if exc.filename else ""
                 click.echo(f"Error: cannot use the path{where}: {exc.strerror or exc}. Choose another name or fix the folder.", err=True)
                 ctx.exit(2)
-            if exc.errno not in _ENVIRONMENT_ERRNOS:
+            if exc.errno not in ENVIRONMENT_ERRNOS:
                 raise
             where = f" ({_short_path(exc.filename)})" if exc.filename else ""
             click.echo(f"Error: cannot write{where}: {exc.strerror or exc}. Free space or fix the folder's permissions, then rerun.", err=True)

@@ -118,8 +118,8 @@ def _state(job: Job, code: int) -> tuple[str, str | None]:
 
     status = read_status(Path(job.version_dir))
     state = status.get("state")
-    if code == 0 and state == "completed":
-        return "completed", None
+    if code == 0 and state in ("completed", "pruned"):  # a search may stop a trial early: not a failure
+        return state, None
     if state == "interrupted" or (code in (-signal.SIGINT, 130) and state != "failed"):
         return "interrupted", status.get("reason") or "interrupted"
     return "failed", status.get("error") or f"exit code {code}; see {Path(job.version_dir) / JOB_LOG}"

@@ -20,7 +20,18 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited and only waits to be reaped (a killed job whose parent died too,
+    in a container whose first process reaps nothing): it is not alive."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[-1].split()
+    except OSError:
+        return False  # no /proc (not Linux): trust the signal check
+    return bool(fields) and fields[0] in (b"Z", b"X")
 
 
 def owner_gone(record: dict) -> bool:

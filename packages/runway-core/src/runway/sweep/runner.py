@@ -144,6 +144,7 @@ def _submission(source: SweepSource, command: str, launcher: str, config: dict[s
 def check_points(source: SweepSource, points: Sequence[Point], *, command: str = "train", launcher: str = LOCAL) -> list[dict[str, Any]]:
     """Every point's resolved config, checked as its submission will be (a bad key is found now)."""
     from runway.config import apply_overrides, validate
+    from runway.config.redact import redact_argv
     from runway.job.submit import check_submission
     from runway.plugins import get_plugins
 
@@ -155,7 +156,7 @@ def check_points(source: SweepSource, points: Sequence[Point], *, command: str =
             validate(config)
             check_submission(_submission(source, command, launcher, config, "sweep"), plugins)
         except ConfigError as exc:
-            raise ConfigError(f"sweep point {index} ({' '.join(point.tokens())}): {exc}") from None
+            raise ConfigError(f"sweep point {index} ({' '.join(redact_argv(point.tokens()))}): {exc}") from None
         configs.append(config)
     return configs
 
@@ -278,9 +279,11 @@ def never_started(experiments_dir: Path, experiment: str, point: dict[str, Any])
 
 
 def describe_point(data: dict[str, Any], point: dict[str, Any]) -> str:
-    """``lr=0.001 batch=32``: the swept keys' values of a point."""
+    """``lr=0.001 batch=32``: the swept keys' values of a point, secret values hidden."""
+    from runway.config import redact
+
     keys = data.get("swept_keys") or [k.lstrip("+") for k in point["overrides"]]
-    shown = {k.lstrip("+"): v for k, v in point["overrides"].items()}
+    shown = redact({k.lstrip("+"): v for k, v in point["overrides"].items()})
     return " ".join(f"{k}={json.dumps(shown[k])}" for k in keys if k in shown)
 
 
