@@ -23,7 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from runway.errors import ConfigError, ExperimentError, PluginError
-from runway.experiment.records import RECORDS_FILE
+from runway.experiment.records import RECORDS_FILE, records_path
+from runway.experiment.records import read_records as read_all_records
 from runway.experiment.settings import Settings, parse_section
 from runway.experiment.store import METRICS_FILE, Version
 from runway.support.files import write_json
@@ -48,15 +49,14 @@ def metric_registry(plugins: Any) -> dict[str, Callable[..., Any]]:
 
 
 def read_records(version: Version, suffix: str) -> list[dict[str, Any]]:
-    path = version.test_dir(suffix) / RECORDS_FILE
-    if not path.is_file():
+    path = records_path(version.test_dir(suffix))
+    if path is None:
         tests = version.tests()
         raise ExperimentError(
-            f"{version.label} has no test run {suffix!r} ({path} is missing); run "
+            f"{version.label} has no test run {suffix!r} ({version.test_dir(suffix) / RECORDS_FILE} is missing); run "
             f"`runway infer {version.name} {suffix}` first. Test runs: {', '.join(tests) or 'none'}"
         )
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return read_all_records(path)
 
 
 def compute_metrics(
@@ -139,7 +139,7 @@ def evaluate_version(
     tags: dict[str, str] | None = None,
     settings: Settings | None = None,
 ) -> dict[str, float]:
-    """Compute ``eval.metrics`` over ``test-<suffix>/records.jsonl``; write and log them.
+    """Compute ``eval.metrics`` over ``test-<suffix>/records.parquet``; write and log them.
 
     Without ``settings`` only the config's ``eval`` section is parsed.
     """

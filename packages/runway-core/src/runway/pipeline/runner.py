@@ -296,7 +296,7 @@ def _planned(
     cache_dir: Path | str | None,
 ) -> tuple[Plan, CacheStore, Plugins]:
     project = _project(project)
-    project.load_code()
+    project.load_data_code()
     plugins = plugins or get_plugins()
     section, config_dummy = _section(config)
     pipeline = Pipeline.from_config(section)
