@@ -113,14 +113,16 @@ def test_help_reads_the_cache_until_a_registering_module_changes(tmp_path, monke
 
     monkeypatch.setattr(manager, "built_plugins", lambda: None)
     monkeypatch.setattr(manager, "get_plugins", fake_get_plugins)
-    first = plugin_commands.plugin_commands()
-    again = plugin_commands.plugin_commands()
+    from runway.cli.main import registered_commands
+
+    first = registered_commands()
+    again = registered_commands()
     assert first == again and first["greet"].help == "Greet, cached." and len(loads) == 1
     module.write_text(module.read_text().replace("Greet, cached.", "Greet, changed."))
     import os
 
     os.utime(module, ns=(1, 1))
-    assert plugin_commands.plugin_commands()["greet"].help == "Greet, changed." and len(loads) == 2
+    assert registered_commands()["greet"].help == "Greet, changed." and len(loads) == 2
 
 
 def _run(args, env_extra):

@@ -85,12 +85,31 @@ def _short_path(name: object, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def registered_commands(reserved: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """The installed plugins' commands, from the live plugin manager, the cache, or (once) by loading the plugins."""
+    # importing the manager costs more than the cache saves; if nobody imported it, nobody built one
+    manager = sys.modules.get("runway.plugins.manager")
+    live = manager.built_plugins() if manager is not None else None
+    if live is not None:
+        from runway.cli.plugin_command_registry import collect_commands
+
+        return collect_commands(live, reserved)
+    from runway.cli.plugin_commands import cache_path, environment_key, read_cache
+
+    key = environment_key()
+    path = cache_path()
+    cached = read_cache(path, key)
+    if cached is not None:
+        return cached
+    from runway.cli.plugin_command_registry import load_and_cache
+
+    return load_and_cache(path, key, reserved)
+
+
 def plugin_commands() -> dict[str, Any]:
     """The commands installed plugins add; a plugin that registers badly is named on stderr and adds none."""
-    from runway.cli.plugin_commands import plugin_commands as registered
-
     try:
-        return registered(frozenset(COMMANDS))
+        return registered_commands(frozenset(COMMANDS))
     except RunwayError as exc:
         click.echo(f"Warning: plugin commands left out: {exc}", err=True)
         return {}

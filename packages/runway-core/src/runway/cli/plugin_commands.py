@@ -103,22 +103,3 @@ def read_cache(path: str, key: dict[str, Any]) -> dict[str, PluginCommand] | Non
         return {name: PluginCommand(**fields) for name, fields in (data.get("commands") or {}).items()}
     except TypeError:
         return None
-
-
-def plugin_commands(reserved: frozenset[str] | set[str] = frozenset()) -> dict[str, PluginCommand]:
-    """The installed plugins' commands, from the live plugin manager, the cache, or (once) by loading the plugins."""
-    # importing the manager costs more than the cache saves; if nobody imported it, nobody built one
-    manager = sys.modules.get("runway.plugins.manager")
-    live = manager.built_plugins() if manager is not None else None
-    if live is not None:
-        from runway.cli.plugin_command_registry import collect_commands
-
-        return collect_commands(live, reserved)
-    key = environment_key()
-    path = cache_path()
-    cached = read_cache(path, key)
-    if cached is not None:
-        return cached
-    from runway.cli.plugin_command_registry import load_and_cache
-
-    return load_and_cache(path, key, reserved)
