@@ -80,7 +80,7 @@ def run() -> list[dict[str, Any]]:
             size = int(meta["size"]) / 1e6
             rows.append(
                 {
-                    "name": f"pickle cache hit (full checksum + signature) vs pickle.load, time, {size:.0f} MB entry",
+                    "name": f"pickle cache hit (full checksum + signature) vs pickle.load, time, {size:.0f}-megabyte entry",
                     "value": value,
                     "baseline": baseline,
                     "ratio": value / baseline,
