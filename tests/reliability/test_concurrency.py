@@ -52,7 +52,8 @@ def test_eight_starts_of_one_experiment_get_eight_versions(light, tmp_path):
     for folder in folders:
         job = json.loads((folder / "held-job.json").read_text())
         assert job["version"] == int(folder.name.rsplit("_V", 1)[1])
-        assert job["env"]["RUNWAY_EXPERIMENT_VERSION"] == str(job["version"])
+        assert job["version_dir"] == str(folder) and job["argv"] == ["execute", str(folder)]
+        assert json.loads((folder / "job.json").read_text())["version"] == job["version"]
         assert json.loads((folder / "config.json").read_text())["data_pipeline"]["name"] == "light"
         assert json.loads((folder / "provenance.json").read_text())["version"] == job["version"]
         assert read_status(folder)["state"] == "pending"
