@@ -450,3 +450,23 @@ def test_a_project_ignored_by_the_enclosing_repository_is_warned_about(tmp_path)
     assert "ignored by the git repository" in (code_warning(project.root, git) or "")
     tracked = LightProject(outer / "tracked")
     assert code_warning(tracked.root, git_state(tracked.root)) is None
+
+
+# ----------------------------------------------------------------------------- configs name classes only
+
+@pytest.mark.parametrize(
+    ("opts", "where"),
+    [
+        (["executor.model.class_path=os:system", 'executor.model.init_args={"command":"touch PWNED"}'], "executor.model.class_path"),
+        (["executor.model.class_path=builtins.dict"], "executor.model.class_path"),
+        (["executor.name=os:system"], "executor.name"),
+        (['+train.trainer_paras.callbacks=[{"class_path":"os.system","init_args":{"command":"touch PWNED"}}]'], "callbacks"),
+    ],
+    ids=["model is os:system", "model is not a Module", "executor is a function", "callback is a function"],
+)
+def test_a_config_can_name_only_classes_of_the_kind_its_key_expects(runway_project, runway_builtin_plugins, runway_cli, opts, where):
+    root = runway_project()
+    result = runway_cli("train", "example", "--opts", *opts)
+    assert_clean_failure(result, where)
+    assert not (root / "PWNED").exists() and not Path("PWNED").exists()
+    assert not list((root / "experiments").glob("example_V*"))  # refused before a version exists

@@ -26,8 +26,11 @@ def require_transformers() -> Any:
 def tokenizer_class(name: str, *, where: str) -> Any:
     """``AutoTokenizer``, ``PreTrainedTokenizerFast``, ``T5TokenizerFast`` ... by name."""
     transformers = require_transformers()
+    import inspect
+
     cls = getattr(transformers, name, None)
-    if cls is None or not hasattr(cls, "from_pretrained"):
+    # a class with from_pretrained, never some other attribute of the package
+    if cls is None or not inspect.isclass(cls) or not hasattr(cls, "from_pretrained"):
         raise PipelineError(f"{where}.tokenizer_class: transformers has no tokenizer class {name!r}")
     return cls
 

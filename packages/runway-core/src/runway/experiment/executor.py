@@ -42,7 +42,6 @@ from runway.errors import ConfigError
 from runway.experiment.data import as_dataset
 from runway.experiment.optim import build_optimizer, build_scheduler
 from runway.experiment.settings import Settings, parse_settings
-from runway.support.imports import import_object
 
 # a tensor row with more values than this is summarised, not copied, in records
 INPUT_VALUES_SHOWN = 8
@@ -110,6 +109,13 @@ def _describe(value: Any) -> Any:
     return value
 
 
+def model_class(model_config: dict[str, Any]) -> type:
+    """The ``torch.nn.Module`` class that ``executor.model.class_path`` names (checked: a class of that kind)."""
+    from runway.support.imports import import_class
+
+    return import_class(str(model_config["class_path"]), "executor.model.class_path", torch.nn.Module)
+
+
 class Executor(pl.LightningModule):
     """Base class of experiment executors (see the module docstring)."""
 
@@ -135,7 +141,7 @@ class Executor(pl.LightningModule):
                 "executor.model.class_path: not set; name the model class ('modeling.mlp:MLP') "
                 "or override build_model() in the executor"
             )
-        cls = import_object(class_path, "executor.model.class_path")
+        cls = model_class(model_config)
         init_args = model_config.get("init_args") or {}
         try:
             return cls(**init_args)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from runway.errors import ConfigError
 from runway.experiment.registry import project_executors
 from runway.hookspecs import hookimpl
-from runway.support.imports import import_object
+from runway.support.imports import import_class
 
 
 def resolve_executor_class(name: str) -> Any:
@@ -26,8 +25,26 @@ def resolve_executor_class(name: str) -> Any:
         package = name.partition(":")[0].split(".")[0]
         if not package or importlib.util.find_spec(package) is None:
             return None  # the path does not name a module: not ours
-        return import_object(name, "executor.name")
+        import lightning.pytorch as pl
+
+        return import_class(name, "executor.name", pl.LightningModule)
     return None
+
+
+def check_executor_classes(config: dict, settings: Any) -> None:
+    """Resolve, before a version exists, the classes a ``runway.Executor`` config names:
+    ``executor.name`` given as an import path, and ``executor.model.class_path`` (each
+    checked to be a class of its kind, never a function)."""
+    if settings.executor.by_class_path:
+        return  # a LightningModule by class path: runway.experiment.class_path checks it
+    name = settings.executor.name
+    if name:
+        resolve_executor_class(name)
+    model = settings.executor.model
+    if isinstance(model, dict) and model.get("class_path"):
+        from runway.experiment.executor import model_class
+
+        model_class(model)
 
 
 @hookimpl(trylast=True)

@@ -77,6 +77,7 @@ def check_launcher(plugins: Any, launcher: str) -> None:
 def check_submission(sub: Submission, plugins: Any) -> tuple[Any, list[str]]:
     """The settings and logger names of ``sub``; raises before anything is written."""
     from runway.experiment.class_path import check_lightning_job
+    from runway.experiment.executor_plugin import check_executor_classes
     from runway.experiment.settings import parse_settings
     from runway.experiment.versions import check_name
     from runway.logging.loggers import check_logger_names, resolve_logger_names
@@ -85,6 +86,7 @@ def check_submission(sub: Submission, plugins: Any) -> tuple[Any, list[str]]:
     check_launcher(plugins, sub.launcher)
     settings = parse_settings(sub.config)
     check_lightning_job(sub.command, sub.config, settings)
+    check_executor_classes(sub.config, settings)
     loggers = resolve_logger_names(list(sub.loggers), sub.config)
     check_logger_names(loggers, plugins)
     if sub.command == "run":

@@ -57,6 +57,27 @@ def _resolve_dotted(path: str) -> Any:
     raise ModuleNotFoundError(f"No module named {parts[0]!r}", name=parts[0])
 
 
+def import_class(path: str, where: str, kind: type | tuple[type, ...]) -> type:
+    """The class that ``path`` names, which must be a subclass of ``kind``.
+
+    A config may name the classes a key expects and nothing else: a function
+    (``os:system``), a module or any other object is refused, so naming an
+    object in a config never calls arbitrary code.
+
+    :raises ConfigError: ``<where>: 'os:system' is a builtin_function_or_method, not a class``.
+    """
+    import inspect
+
+    found = import_object(path, where)
+    if not inspect.isclass(found):
+        raise ConfigError(f"{where}: {path!r} is a {type(found).__name__}, not a class")
+    if not issubclass(found, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join(f"{k.__module__}.{k.__qualname__}" for k in kinds)
+        raise ConfigError(f"{where}: {path!r} is not a {names} (the kind of class this key takes)")
+    return found
+
+
 def import_file(path: Path | str, module_name: str) -> ModuleType:
     """Import the Python file ``path`` as ``module_name`` (registered in ``sys.modules``)."""
     path = Path(path)
