@@ -102,6 +102,13 @@ def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, i
     finally:
         os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and the point it runs, like a lost machine
         sweep.wait()
+
+    def third_gone() -> bool:
+        # SIGKILL is delivered at once, but the point's process may take a moment to die
+        _, observed = observe(find_ledger(project / "experiments", None), persist=False)
+        return observed[2]["state"] != "running"
+
+    _wait_for(third_gone, "the killed point to be gone", limit_s=30)
     store = ExperimentStore(project / "experiments")
     assert store.versions("tiny") == [1, 2, 3, 4]  # every point was submitted; the fourth never started
     finished = {n: store.get("tiny", n).status["updated"] for n in (1, 2)}

@@ -145,9 +145,11 @@ def check_points(source: SweepSource, points: Sequence[Point], *, command: str =
     """Every point's resolved config, checked as its submission will be (a bad key is found now)."""
     from runway.config import apply_overrides, validate
     from runway.config.redact import redact_argv
+    from runway.job.execute import load_project_code
     from runway.job.submit import check_submission
     from runway.plugins import get_plugins
 
+    load_project_code(source.project)  # the classes a point names are checked, as train checks them
     plugins = get_plugins()
     configs = []
     for index, point in enumerate(points):
@@ -302,10 +304,12 @@ def submit_points(
     from runway.config import apply_overrides, redact
     from runway.errors import RunwayError
     from runway.experiment.status import write_failure
+    from runway.job.execute import load_project_code
     from runway.job.submit import base_provenance, check_submission, create_version, job_for
     from runway.plugins import get_plugins
     from runway.support.clock import now_iso
 
+    load_project_code(source.project)
     plugins = get_plugins()
     data = ledger.read()
     command = data["command"]
