@@ -81,27 +81,61 @@ def _wait_for(predicate, what: str, limit_s: float = WAIT_LIMIT_S):
         time.sleep(0.3)
 
 
+# a callback that keeps the third point to start training waiting while the gate file exists,
+# so that the test kills the sweep at a known point instead of racing it
+HOLD_THIRD = """
+import time
+from pathlib import Path
+
+from lightning.pytorch.callbacks import Callback
+
+
+class HoldThird(Callback):
+    def __init__(self, gate: str):
+        self.gate = Path(gate)
+
+    def on_train_start(self, trainer, pl_module):
+        if not self.gate.exists():
+            return
+        started = self.gate.with_name("started")
+        started.mkdir(exist_ok=True)
+        (started / str(len(list(started.iterdir())) + 1)).touch()
+        if len(list(started.iterdir())) == 3:
+            (self.gate.with_name("holding")).touch()
+            while self.gate.exists():
+                time.sleep(0.2)
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(2 * WAIT_LIMIT_S)
-def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, invoke, runway_builtin_plugins):
+def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, invoke, runway_builtin_plugins, tmp_path):
+    (project / "modeling" / "hold.py").write_text(HOLD_THIRD, encoding="utf-8")
+    gate = tmp_path / "gates" / "gate"
+    gate.parent.mkdir()
+    gate.touch()
+    held = "local tiny = import 'tiny.jsonnet';\ntiny + { train+: { trainer_paras+: { callbacks: [\n"
+    held += f"  {{ class_path: 'modeling.hold:HoldThird', init_args: {{ gate: '{gate}' }} }},\n] }} }} }}\n"
+    (project / "configs" / "experiments" / "held.jsonnet").write_text(held, encoding="utf-8")
     sweep = subprocess.Popen(
-        [sys.executable, "-m", "runway", "sweep", "tiny", "--opts", "train.batch_size=16,32,48,64"],
+        [sys.executable, "-m", "runway", "sweep", "held", "--opts", "train.batch_size=16,32,48,64"],
         cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        def third_running() -> bool:
+        def third_held() -> bool:
             if sweep.poll() is not None:
                 pytest.fail(f"the sweep ended early with {sweep.returncode}")
-            try:
-                _, observed = observe(find_ledger(project / "experiments", None), persist=False)
-            except Exception:
+            if not gate.with_name("holding").exists():
                 return False
+            _, observed = observe(find_ledger(project / "experiments", None), persist=False)
             return [seen["state"] for seen in observed][:3] == ["completed", "completed", "running"]
 
-        _wait_for(third_running, "two completed points and a third running")
+        _wait_for(third_held, "two completed points and a third running")
     finally:
-        os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and the point it runs, like a lost machine
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and the point it runs, like a lost machine
         sweep.wait()
+    gate.unlink()  # the resumed points train without waiting
 
     def third_gone() -> bool:
         # SIGKILL is delivered at once, but the point's process may take a moment to die
@@ -110,8 +144,8 @@ def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, i
 
     _wait_for(third_gone, "the killed point to be gone", limit_s=30)
     store = ExperimentStore(project / "experiments")
-    assert store.versions("tiny") == [1, 2, 3, 4]  # every point was submitted; the fourth never started
-    finished = {n: store.get("tiny", n).status["updated"] for n in (1, 2)}
+    assert store.versions("held") == [1, 2, 3, 4]  # every point was submitted; the fourth never started
+    finished = {n: store.get("held", n).status["updated"] for n in (1, 2)}
     status = invoke("sweep", "status")
     # the third was killed mid-run; the fourth was submitted, and its runner died before starting it
     assert [line.split()[1] for line in status.output.splitlines()[2:]] == ["completed", "completed", "interrupted", "interrupted"]
@@ -126,11 +160,11 @@ def test_killing_a_sweep_and_resuming_runs_only_the_unfinished_points(project, i
     assert [p["version"] for p in points] == [1, 2, 5, 4]
     assert points[2]["attempts"] == [{"version": 3, "state": "interrupted", "error": points[2]["attempts"][0]["error"]}]
     assert points[3]["attempts"] == []
-    assert store.versions("tiny") == [1, 2, 3, 4, 5]
-    assert {n: store.get("tiny", n).status["updated"] for n in (1, 2)} == finished  # not run again
-    assert store.get("tiny", 3).status["state"] == "interrupted"
-    assert [store.get("tiny", n).config["train"]["batch_size"] for n in (5, 4)] == [48, 64]
-    assert invoke("sweep", "resume").output.startswith("sweep tiny-1: nothing to resume")
+    assert store.versions("held") == [1, 2, 3, 4, 5]
+    assert {n: store.get("held", n).status["updated"] for n in (1, 2)} == finished  # not run again
+    assert store.get("held", 3).status["state"] == "interrupted"
+    assert [store.get("held", n).config["train"]["batch_size"] for n in (5, 4)] == [48, 64]
+    assert invoke("sweep", "resume").output.startswith("sweep held-1: nothing to resume")
 
 
 @pytest.mark.slow
