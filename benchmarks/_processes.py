@@ -19,12 +19,16 @@ from pathlib import Path
 
 RUNWAY = [sys.executable, "-m", "runway"]  # not the console script: it need not be on PATH
 
+# a user's interpreter keeps compiled bytecode; without it every process compiles
+# Runway's (editable) sources again and a command pays that instead of its own work
+_ENVIRONMENT = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
 
 def timed(cmd: Sequence[str], *, cwd: Path | None = None, env: dict | None = None) -> float:
     """Seconds a process takes from start to exit; a failure raises, so the benchmark crashes."""
     start = time.perf_counter()
     proc = subprocess.run(
-        list(cmd), cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        list(cmd), cwd=cwd, env={**_ENVIRONMENT, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:

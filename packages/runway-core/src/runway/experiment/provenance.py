@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +173,8 @@ def code_warning(root: Path, git: dict[str, Any] | None) -> str | None:
 
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Installed versions of the key packages (and ``extra``); missing ones are skipped."""
+    from importlib import metadata
+
     found = {}
     for name in (*KEY_PACKAGES, *extra):
         try:

@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runway.support.files import atomic_output, write_atomic
+from runway.support.files import atomic_output, finite, write_atomic
 
 RECORDS_FILE = "records.parquet"
 #: the line-oriented view, and the file of versions written before records were columnar
@@ -285,17 +284,7 @@ def export_jsonl(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
         try:
             yield json.dumps(record, sort_keys=True, default=str, allow_nan=False)
         except ValueError:
-            yield json.dumps(_finite(record), sort_keys=True, default=str, allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+            yield json.dumps(finite(record), sort_keys=True, default=str, allow_nan=False)
 
 
 def _label_of(source: Any, position: int) -> str:

@@ -1,36 +1,25 @@
 """Routing metrics to the logger plugins that a run enables.
 
-``RunwayLightningLogger`` (in :mod:`runway.logging.lightning`) is loaded on
-first access, since it imports Lightning.
+Every name loads on first access: ``RunwayLightningLogger`` (in
+:mod:`runway.logging.lightning`) imports Lightning, and a logger plugin
+imports only the modules it uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from runway.support.lazy import lazy_attributes
 
-from runway.logging.loggers import (
-    LoggerSet,
-    LoggerWarning,
-    available_loggers,
-    open_loggers,
-    resolve_logger_names,
-)
-from runway.logging.run import Run
+# public name -> "module:attribute", imported on first access
+_LAZY: dict[str, str] = {
+    "LoggerSet": "runway.logging.loggers:LoggerSet",
+    "LoggerWarning": "runway.logging.loggers:LoggerWarning",
+    "available_loggers": "runway.logging.loggers:available_loggers",
+    "open_loggers": "runway.logging.loggers:open_loggers",
+    "resolve_logger_names": "runway.logging.loggers:resolve_logger_names",
+    "Run": "runway.logging.run:Run",
+    "RunwayLightningLogger": "runway.logging.lightning:RunwayLightningLogger",
+}
 
-__all__ = [
-    "LoggerSet",
-    "LoggerWarning",
-    "Run",
-    "RunwayLightningLogger",
-    "available_loggers",
-    "open_loggers",
-    "resolve_logger_names",
-]
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
-
-def __getattr__(name: str) -> Any:
-    if name == "RunwayLightningLogger":
-        from runway.logging.lightning import RunwayLightningLogger
-
-        return RunwayLightningLogger
-    raise AttributeError(f"module 'runway.logging' has no attribute {name!r}")
+__all__ = sorted(_LAZY)

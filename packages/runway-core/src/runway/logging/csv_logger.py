@@ -13,11 +13,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, IO, Any
 
 from runway.hookspecs import hookimpl
-from runway.logging.run import Run
 from runway.support.files import read_json, write_json
+
+if TYPE_CHECKING:
+    from runway.logging.run import Run
 
 METRICS_FILE = "metrics.csv"
 STATUS_FILE = "finished.json"

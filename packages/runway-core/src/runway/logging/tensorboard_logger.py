@@ -21,10 +21,12 @@ import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runway.hookspecs import hookimpl
-from runway.logging.run import Run
+
+if TYPE_CHECKING:
+    from runway.logging.run import Run
 
 PLUGIN = "tensorboard"
 EXTRA = "runway-core[tensorboard]"

@@ -12,21 +12,25 @@ Public API:
     without running it (what ``runway pipeline explain`` prints).
 """
 
-from runway.pipeline.graph import Node, Pipeline
-from runway.pipeline.plan import Plan
-from runway.pipeline.registry import transform_registry
-from runway.pipeline.runner import PipelineRun, Progress, plan_pipeline, run_pipeline
-from runway.pipeline.transform import Transform, register_transform
+from __future__ import annotations
 
-__all__ = [
-    "Node",
-    "Pipeline",
-    "PipelineRun",
-    "Plan",
-    "Progress",
-    "Transform",
-    "plan_pipeline",
-    "register_transform",
-    "run_pipeline",
-    "transform_registry",
-]
+from runway.support.lazy import lazy_attributes
+
+# public name -> "module:attribute", imported on first access: importing a
+# module of this package (a plugin's, a command's) does not import them all
+_LAZY: dict[str, str] = {
+    "Node": "runway.pipeline.graph:Node",
+    "Pipeline": "runway.pipeline.graph:Pipeline",
+    "Plan": "runway.pipeline.plan:Plan",
+    "transform_registry": "runway.pipeline.registry:transform_registry",
+    "PipelineRun": "runway.pipeline.runner:PipelineRun",
+    "Progress": "runway.pipeline.runner:Progress",
+    "plan_pipeline": "runway.pipeline.runner:plan_pipeline",
+    "run_pipeline": "runway.pipeline.runner:run_pipeline",
+    "Transform": "runway.pipeline.transform:Transform",
+    "register_transform": "runway.pipeline.transform:register_transform",
+}
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+
+__all__ = sorted(_LAZY)

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
@@ -124,10 +123,14 @@ class PickleFormat:
         return True
 
     def save(self, obj: Any, folder: Path) -> None:
+        import pickle
+
         with (folder / self.file_name).open("wb") as handle:
             pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def load(self, folder: Path) -> Any:
+        import pickle
+
         with (folder / self.file_name).open("rb") as handle:
             return pickle.load(handle)  # only after the entry's checksum and signature matched
 

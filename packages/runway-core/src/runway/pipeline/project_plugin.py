@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runway.hookspecs import hookimpl
-from runway.pipeline.transform import project_transforms
 
 
 @hookimpl
 def register_transforms(register: Callable[..., None]) -> None:
+    from runway.pipeline.transform import project_transforms  # loaded when transforms are asked for
+
     for entry in project_transforms():
         register(entry.cls, name=entry.name)

@@ -58,9 +58,10 @@ class CachedEntryPoint:
     dist: CachedDistribution | None
 
     def load(self) -> Any:
-        from importlib import metadata
+        """Import the object the entry point names (``module`` or ``module:attribute``)."""
+        import pkgutil
 
-        return metadata.EntryPoint(name=self.name, value=self.value, group=self.group).load()
+        return pkgutil.resolve_name(self.value.partition("[")[0].strip())  # extras, deprecated, name nothing to import
 
 
 def enabled() -> bool:

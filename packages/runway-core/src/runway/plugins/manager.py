@@ -20,19 +20,21 @@ Environment switches (each also a keyword of :func:`make_plugin_manager`):
 from __future__ import annotations
 
 import importlib
-import importlib.metadata as metadata
 import os
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from runway import hookspecs
 from runway.errors import PluginError
+
+if TYPE_CHECKING:  # importing importlib.metadata costs more than all of pluggy
+    from importlib import metadata
 
 ENTRY_POINT_GROUP = "runway"
 

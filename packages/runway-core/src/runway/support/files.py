@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +38,7 @@ def temporary_path(path: Path | str, token: str | None = None, suffix: str = ".t
     ``.<name>.<token><suffix>``, ``token`` random unless given (a fixed one
     when several processes must agree on the name)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{token if token is not None else secrets.token_hex(6)}{suffix}")
+    return path.with_name(f".{path.name}.{token if token is not None else os.urandom(6).hex()}{suffix}")
 
 
 @contextmanager
@@ -90,19 +89,20 @@ def json_text(data: Any) -> str:
     try:
         return json.dumps(data, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
     except ValueError:
-        return json.dumps(_finite(data), indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+        return json.dumps(finite(data), indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
 
 
-def _finite(data: Any) -> Any:
-    """``data`` with NaN and infinite floats replaced by ``None``."""
+def finite(data: Any) -> Any:
+    """``data`` with NaN and infinite floats replaced by ``None`` (JSON has neither)."""
     import math
+    from collections.abc import Mapping
 
     if isinstance(data, float):
         return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, Mapping):
+        return {key: finite(value) for key, value in data.items()}
     if isinstance(data, (list, tuple)):
-        return [_finite(value) for value in data]
+        return [finite(value) for value in data]
     return data
 
 

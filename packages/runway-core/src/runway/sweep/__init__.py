@@ -8,20 +8,27 @@ launcher as one job array. The ledger ``experiments/_sweeps/<id>.json``
 state and error; ``runway sweep status`` and ``runway sweep resume`` read it.
 """
 
-from runway.sweep.ledger import Ledger, all_ledgers, find_ledger
-from runway.sweep.space import Axis, Point, Range, expand_grid, parse_axes, parse_axis, parse_range, sample_random, split_top_level
+from __future__ import annotations
 
-__all__ = [
-    "Axis",
-    "Ledger",
-    "Point",
-    "Range",
-    "all_ledgers",
-    "expand_grid",
-    "find_ledger",
-    "parse_axes",
-    "parse_axis",
-    "parse_range",
-    "sample_random",
-    "split_top_level",
-]
+from runway.support.lazy import lazy_attributes
+
+# public name -> "module:attribute", imported on first access: importing a
+# module of this package (a plugin's, a command's) does not import them all
+_LAZY: dict[str, str] = {
+    "Ledger": "runway.sweep.ledger:Ledger",
+    "all_ledgers": "runway.sweep.ledger:all_ledgers",
+    "find_ledger": "runway.sweep.ledger:find_ledger",
+    "Axis": "runway.sweep.space:Axis",
+    "Point": "runway.sweep.space:Point",
+    "Range": "runway.sweep.space:Range",
+    "expand_grid": "runway.sweep.space:expand_grid",
+    "parse_axes": "runway.sweep.space:parse_axes",
+    "parse_axis": "runway.sweep.space:parse_axis",
+    "parse_range": "runway.sweep.space:parse_range",
+    "sample_random": "runway.sweep.space:sample_random",
+    "split_top_level": "runway.sweep.space:split_top_level",
+}
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+
+__all__ = sorted(_LAZY)

@@ -36,11 +36,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runway.errors import ConfigError, PluginError
 from runway.hookspecs import hookimpl
-from runway.sweep.space import Axis, expand_grid, sample_random
+
+if TYPE_CHECKING:  # the sweepers' code loads when a sweep asks for one, not with the plugin
+    from runway.sweep.space import Axis
 
 DIRECTIONS = ("max", "min")
 
@@ -90,6 +92,8 @@ class GridSweeper:
     def __init__(self, search: Search) -> None:
         if search.trials is not None:
             raise ConfigError("--trials: a grid runs every combination; sample ranges with --random N or --sweeper random --trials N")
+        from runway.sweep.space import expand_grid
+
         self._points = expand_grid(search.axes)
 
     def ask(self, count: int | None) -> list[Proposal]:
@@ -106,6 +110,8 @@ class RandomSweeper(GridSweeper):
     def __init__(self, search: Search) -> None:
         if search.trials is None:
             raise ConfigError("--sweeper random needs --trials N (or --random N): how many points to sample")
+        from runway.sweep.space import sample_random
+
         self._points = sample_random(search.axes, search.trials, 0 if search.seed is None else search.seed)
 
 
