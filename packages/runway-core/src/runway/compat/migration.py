@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -512,6 +512,18 @@ def _default_metrics() -> tuple[str, ...]:
     return DEFAULT_METRICS
 
 
+def _parsed_code(project: Any) -> Iterator[tuple[Path, ast.Module]]:
+    """``(file, syntax tree)`` for each Python file of the project's code folders that parses; nothing is imported."""
+    for folder in project.code_dirs:
+        if not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).rglob("*.py")):
+            try:
+                yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+
+
 def find_classes(project: Any, name: str) -> list[tuple[str, str]]:
     """``(module.path.Class, file)`` for each class called ``name`` in the project's code folders.
 
@@ -519,67 +531,46 @@ def find_classes(project: Any, name: str) -> list[tuple[str, str]]:
     """
     found: list[tuple[str, str]] = []
     root = Path(project.root)
-    for folder in project.code_dirs:
-        if not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).rglob("*.py")):
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            except (SyntaxError, UnicodeDecodeError, OSError):
-                continue
-            if any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body):
-                parts = list(path.relative_to(root).with_suffix("").parts)
-                if parts[-1] == "__init__":
-                    parts = parts[:-1]
-                found.append((".".join([*parts, name]), path.relative_to(root).as_posix()))
+    for path, tree in _parsed_code(project):
+        if any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found.append((".".join([*parts, name]), path.relative_to(root).as_posix()))
     return found
 
 
 def _class_bases(project: Any) -> dict[str, list[str]]:
     """Class name -> the names of its bases, over the project's code folders."""
     bases: dict[str, list[str]] = {}
-    for folder in project.code_dirs:
-        if not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).rglob("*.py")):
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            except (SyntaxError, UnicodeDecodeError, OSError):
-                continue
-            for node in tree.body:
-                if isinstance(node, ast.ClassDef):
-                    names = []
-                    for base in node.bases:
-                        if isinstance(base, ast.Name):
-                            names.append(base.id)
-                        elif isinstance(base, ast.Attribute):
-                            names.append(base.attr)
-                    bases.setdefault(node.name, names)
+    for path, tree in _parsed_code(project):
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                names = []
+                for base in node.bases:
+                    if isinstance(base, ast.Name):
+                        names.append(base.id)
+                    elif isinstance(base, ast.Attribute):
+                        names.append(base.attr)
+                bases.setdefault(node.name, names)
     return bases
 
 
 def _setup_signatures(project: Any) -> dict[str, list[str]]:
     """Class name -> the parameters of its own ``setup()`` that have no default, over the code folders."""
     found: dict[str, list[str]] = {}
-    for folder in project.code_dirs:
-        if not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).rglob("*.py")):
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            except (SyntaxError, UnicodeDecodeError, OSError):
+    for path, tree in _parsed_code(project):
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
                 continue
-            for node in tree.body:
-                if not isinstance(node, ast.ClassDef):
-                    continue
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef) and item.name == "setup":
-                        positional = [*item.args.posonlyargs, *item.args.args][1:]  # without self
-                        required = positional[: len(positional) - len(item.args.defaults)]
-                        required += [
-                            a for a, d in zip(item.args.kwonlyargs, item.args.kw_defaults) if d is None
-                        ]
-                        found.setdefault(node.name, [a.arg for a in required])
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "setup":
+                    positional = [*item.args.posonlyargs, *item.args.args][1:]  # without self
+                    required = positional[: len(positional) - len(item.args.defaults)]
+                    required += [
+                        a for a, d in zip(item.args.kwonlyargs, item.args.kw_defaults) if d is None
+                    ]
+                    found.setdefault(node.name, [a.arg for a in required])
     return found
 
 
