@@ -61,6 +61,10 @@ def _load(name: str | None, config_file: Path | None, opts: tuple[str, ...], dum
 
 @click.command("prepare")
 @_pipeline_run_options
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Run up to N nodes at a time: independent branches of the DAG run concurrently, each node once.",
+)
 def prepare(
     name: str | None,
     config_file: Path | None,
@@ -68,11 +72,14 @@ def prepare(
     nodes: tuple[str, ...],
     regenerate: tuple[str, ...],
     dummy: bool,
+    jobs: int,
 ) -> None:
     """Run the data pipeline of NAME, loading what is cached.
 
     Progress goes to stderr; stdout gets one line per produced node:
-    its name, cache key and whether it was run or loaded.
+    its name, cache key and whether it was run or loaded. A node whose
+    setup_kwargs say `_shards: N` (a shardable transform) runs as N local
+    processes whose outputs are merged into one entry.
     """
     from runway.pipeline import run_pipeline
 
@@ -80,7 +87,7 @@ def prepare(
     project.load_data_code()
     from runway.support.tables import render_table
 
-    run = run_pipeline(config, project, nodes=nodes or None, regenerate=regenerate, dummy=dummy)
+    run = run_pipeline(config, project, nodes=nodes or None, regenerate=regenerate, dummy=dummy, jobs=jobs)
     rows = [(node, run.keys[node][:12], run.actions[node]) for node in run.outputs]
     for line in render_table(None, rows, max_width=None):
         click.echo(line)

@@ -3,7 +3,8 @@
 Kept: the entry each node's ``latest.json`` names, and every entry that an
 experiment recorded as consumed (``experiments/*/provenance.json``, under
 ``"data": {node: key}``). Deleted: every other entry, entries without a
-completion marker, and temporary folders left by killed writers.
+completion marker, temporary folders left by killed writers, and the staging
+areas of sharded nodes (the shards a crashed prepare left for the next one).
 
 Safe while a ``runway prepare`` runs: an entry is deleted only while holding
 its lock, taken without waiting; an entry being written or read is skipped.
@@ -74,4 +75,25 @@ def collect_garbage(store: CacheStore, experiments_dir: Path, *, dry_run: bool =
             report.deleted.append((f"{folder} (interrupted write)", key, size))
         else:
             report.in_use.append((folder, key))
+    for folder, key, path in staging_areas(store):
+        size = folder_size(path)
+        if dry_run or store.delete_if_unlocked(folder, key, path):
+            report.deleted.append((f"{folder} (shards of an unfinished run)", key, size))
+        else:
+            report.in_use.append((folder, key))
     return report
+
+
+def staging_areas(store: CacheStore) -> list[tuple[str, str, Path]]:
+    """``(node folder, key, path)`` of sharded nodes' staging areas (a running merge holds the entry's lock)."""
+    from runway.pipeline.shards import SHARDS_PREFIX
+
+    if not store.root.is_dir():
+        return []
+    return [
+        (node_dir.name, path.name[len(SHARDS_PREFIX) :], path)
+        for node_dir in store.root.iterdir()
+        if node_dir.is_dir()
+        for path in node_dir.glob(f"{SHARDS_PREFIX}*")
+        if path.is_dir()
+    ]

@@ -40,6 +40,11 @@ SECTION = "data_pipeline"
 OUTPUT_PREFIX = "output:"
 NODE_KEYS = ("transform_name", "setup_kwargs", "input_node", "regenerate", "cache", "inspect")
 PIPELINE_KEYS = ("name", "regenerate", "transforms")
+#: setup kwargs that the pipeline reads itself and never passes to ``setup()``;
+#: they begin with ``_``, so they do not join the cache key either
+SHARDS_KWARG = "_shards"
+SHARD_RETRIES_KWARG = "_shard_retries"
+PIPELINE_KWARGS = (SHARDS_KWARG, SHARD_RETRIES_KWARG)
 
 
 def node_key(node: str, *rest: str) -> str:
@@ -86,6 +91,20 @@ class Node:
     def is_output(self) -> bool:
         return self.name.startswith(OUTPUT_PREFIX)
 
+    @property
+    def shards(self) -> int:
+        """``setup_kwargs._shards`` (1: not sharded)."""
+        return int(self.setup_kwargs.get(SHARDS_KWARG, 1))
+
+    @property
+    def shard_retries(self) -> int:
+        """``setup_kwargs._shard_retries``: how often a failed shard is rerun (default 1)."""
+        return int(self.setup_kwargs.get(SHARD_RETRIES_KWARG, 1))
+
+    def transform_kwargs(self) -> dict[str, Any]:
+        """A fresh copy of the ``setup_kwargs`` that ``setup()`` receives (without :data:`PIPELINE_KWARGS`)."""
+        return {k: thawed(v) for k, v in self.setup_kwargs.items() if k not in PIPELINE_KWARGS}
+
     @classmethod
     def from_config(cls, name: str, raw: Any) -> "Node":
         if not isinstance(raw, Mapping):
@@ -102,6 +121,12 @@ class Node:
         setup_kwargs = raw.get("setup_kwargs") or {}
         if not isinstance(setup_kwargs, Mapping):
             raise PipelineError(f"{node_key(name, 'setup_kwargs')}: expected an object, got {setup_kwargs!r}")
+        for kwarg, least in ((SHARDS_KWARG, 1), (SHARD_RETRIES_KWARG, 0)):
+            value = setup_kwargs.get(kwarg, least)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise PipelineError(
+                    f"{node_key(name, 'setup_kwargs', kwarg)}: expected an integer of at least {least}, got {value!r}"
+                )
         input_node = raw.get("input_node")
         if input_node is None:
             inputs: tuple[str, ...] = ()
@@ -245,7 +270,31 @@ class Pipeline:
                 sig = signatures[entry.cls] = _without_self(setup_signature(entry.cls))
             check_setup_kwargs(node, entry, sig)
             resolved[name] = entry
+        for name in self.order:
+            if self.nodes[name].shards > 1:
+                self._check_sharded(self.nodes[name], resolved[name], registry)
         return resolved
+
+    def _check_sharded(self, node: Node, entry: RegisteredTransform, registry: TransformRegistry) -> None:
+        """A node with ``_shards`` > 1: its transform maps rows, and its input and output are cached."""
+        where = node_key(node.name, "setup_kwargs", SHARDS_KWARG)
+        if not entry.cls.shardable:
+            shardable = [n for n in registry if registry.get(n).cls.shardable]  # type: ignore[union-attr]
+            raise PipelineError(
+                f"{where}: transform {entry.name} is not shardable (it does not declare shardable = True, "
+                "as a transform that maps rows independently does). Shardable transforms: "
+                + (", ".join(shardable) if shardable else "none registered")
+            )
+        if not node.cache:
+            raise PipelineError(f"{where}: a sharded node assembles its entry in the cache; remove cache: false or _shards")
+        if not node.inputs:
+            raise PipelineError(f"{where}: {entry.name} has no input node to split into shards")
+        for upstream in node.inputs:
+            if not self.nodes[upstream].cache:
+                raise PipelineError(
+                    f"{where}: its input {upstream!r} has cache: false, but each shard's process reads "
+                    "its input from the cache; cache that node, or remove _shards"
+                )
 
 
 def _without_self(sig: inspect.Signature) -> inspect.Signature:
@@ -267,7 +316,7 @@ def check_setup_kwargs(node: Node, entry: RegisteredTransform, sig: inspect.Sign
     owner = f"{entry.name}.setup()"
     if not takes_any:
         for key in node.setup_kwargs:
-            if key not in accepted:
+            if key not in accepted and key not in PIPELINE_KWARGS:
                 raise PipelineError(
                     f"{node_key(node.name, 'setup_kwargs', str(key))}: {owner} has no parameter {key!r}."
                     f"{did_you_mean(str(key), accepted)} It accepts: {', '.join(accepted) or 'nothing'}"

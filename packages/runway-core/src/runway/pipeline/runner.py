@@ -1,24 +1,32 @@
 """Running a pipeline: plan, then load or compute each needed node in topological order.
 
-Nodes run one after another in this process. A node that must run takes its
-entry's lock first; if another process finished the same entry meanwhile, it
-is loaded instead of computed again, so concurrent runs of one pipeline
-compute each node once. Results stay in memory only while a later node of
-the run still reads them (and for the requested nodes).
+Nodes run one after another in this process, or, with ``jobs`` > 1, up to
+``jobs`` at a time in threads: a node starts once every node it reads is
+done, so independent branches of the DAG run concurrently. A node that must
+run takes its entry's lock first; if another process (or thread) finished
+the same entry meanwhile, it is loaded instead of computed again, so
+concurrent runs of one pipeline compute each node once. Results stay in
+memory only while a later node of the run still reads them (and for the
+requested nodes). A node with ``setup_kwargs._shards: N`` is computed as N
+local processes and merged (:mod:`runway.pipeline.shards`).
 """
 
 from __future__ import annotations
 
+import graphlib
 import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from runway.pipeline.cache import CacheStore, UnusableEntry
 from runway.pipeline.formats import format_registry
-from runway.pipeline.graph import Pipeline, thawed
+from runway.errors import PipelineError
+from runway.pipeline.graph import Pipeline
 from runway.pipeline.plan import LOAD, RUN, Plan, decide, make_plan
 from runway.pipeline.registry import transform_registry
 from runway.plugins.manager import Plugins, get_plugins
@@ -86,7 +94,14 @@ class Runner:
     """Executes one :class:`Plan` against a cache store."""
 
     def __init__(
-        self, plan: Plan, store: CacheStore, plugins: Plugins, progress: Progress, *, project_root: Path | None = None
+        self,
+        plan: Plan,
+        store: CacheStore,
+        plugins: Plugins,
+        progress: Progress,
+        *,
+        project_root: Path | None = None,
+        jobs: int = 1,
     ) -> None:
         self.plan = plan
         self.project_root = project_root
@@ -99,34 +114,78 @@ class Runner:
         self._counter = 0
         self._total = sum(1 for p in plan.nodes.values() if p.action != "SKIP")
         self._readers_left: dict[str, int] = {}
+        self.jobs = jobs
+        # bookkeeping shared by the worker threads; one lock per node so that a
+        # node wanted by two threads (a failed load's inputs) is produced once
+        self._state = threading.RLock()
+        self._node_locks = {name: threading.Lock() for name in plan.nodes}
 
     # -------------------------------------------------------------- driving
 
     def execute(self) -> PipelineRun:
         actions = {n: p.action for n, p in self.plan.nodes.items() if p.action in (RUN, LOAD)}
-        self._produce(actions)
+        if self.jobs > 1:
+            self._produce_concurrently(actions)
+        else:
+            self._produce(actions)
         for name in self.plan.targets:
             self.run.outputs[name] = self.results[name]
         return self.run
 
+    def _count_readers(self, actions: Mapping[str, str]) -> None:
+        with self._state:
+            for name, action in actions.items():
+                if action == RUN:
+                    for upstream in self.pipeline.nodes[name].inputs:
+                        self._readers_left[upstream] = self._readers_left.get(upstream, 0) + 1
+
     def _produce(self, actions: Mapping[str, str]) -> None:
-        for name, action in actions.items():
-            if action == RUN:
-                for upstream in self.pipeline.nodes[name].inputs:
-                    self._readers_left[upstream] = self._readers_left.get(upstream, 0) + 1
+        self._count_readers(actions)
         for name in self.pipeline.order:
             action = actions.get(name)
-            if action is None or name in self.results:
-                continue
+            if action is not None:
+                self._step(name, action)
+
+    def _produce_concurrently(self, actions: Mapping[str, str]) -> None:
+        """Up to ``jobs`` nodes at a time, each once every node it reads (and this run produces) is done."""
+        self._count_readers(actions)
+        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(
+            {name: [i for i in self.pipeline.nodes[name].inputs if i in actions] for name in actions}
+        )
+        sorter.prepare()
+        running: dict[Future[None], str] = {}
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="runway-node") as pool:
+            while failure is None and (sorter.is_active() or running):
+                for name in sorter.get_ready():
+                    running[pool.submit(self._step, name, actions[name])] = name
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    name = running.pop(future)
+                    if future.exception() is not None and failure is None:
+                        failure = future.exception()
+                    elif future.exception() is None:
+                        sorter.done(name)
+            # a failure starts nothing new; the nodes still running finish (a thread cannot be stopped)
+            wait(running)
+        if failure is not None:
+            raise failure
+
+    def _step(self, name: str, action: str) -> None:
+        """Load or compute one node of the plan (its inputs are produced first if a load fails)."""
+        with self._node_locks[name]:
+            if name in self.results:
+                return
             if action == LOAD:
                 if self._load(name):
-                    continue
-                for upstream in self.pipeline.nodes[name].inputs:  # it reads its inputs after all
-                    self._readers_left[upstream] = self._readers_left.get(upstream, 0) + 1
+                    return
+                with self._state:
+                    for upstream in self.pipeline.nodes[name].inputs:  # it reads its inputs after all
+                        self._readers_left[upstream] = self._readers_left.get(upstream, 0) + 1
             self._ensure_inputs(name)
             self._compute(name)
-            for upstream in self.pipeline.nodes[name].inputs:
-                self._release(upstream)
+        for upstream in self.pipeline.nodes[name].inputs:
+            self._release(upstream)
 
     def _ensure_inputs(self, name: str) -> None:
         """Inputs of a node whose planned load failed: load or compute them now."""
@@ -143,20 +202,23 @@ class Runner:
             )
 
         actions = decide(order, missing, inputs_of={n: self.pipeline.nodes[n].inputs for n in order}, loadable=loadable)
-        self._total += len(actions)
+        with self._state:
+            self._total += len(actions)
         self._produce(actions)
 
     def _release(self, name: str) -> None:
-        left = self._readers_left.get(name, 0) - 1
-        self._readers_left[name] = left
-        if left <= 0 and name not in self.plan.targets:
-            self.results.pop(name, None)
+        with self._state:
+            left = self._readers_left.get(name, 0) - 1
+            self._readers_left[name] = left
+            if left <= 0 and name not in self.plan.targets:
+                self.results.pop(name, None)
 
     # ---------------------------------------------------------- load, run
 
     def _next(self) -> int:
-        self._counter += 1
-        return self._counter
+        with self._state:
+            self._counter += 1
+            return self._counter
 
     def _load(self, name: str) -> bool:
         plan = self.plan.nodes[name]
@@ -203,10 +265,37 @@ class Runner:
                     self.store.write_latest(name, plan.key, plan.parts)
                     self._finish(name, LOAD, index, start, data, "(computed by another run)")
                     return
-            data = self._apply(name)
-            meta = self.store.save(name, plan.key, plan.parts, data, duration_s=time.perf_counter() - start)
+            if node.shards > 1:
+                data, meta = self._compute_sharded(name)
+            else:
+                data = self._apply(name)
+                meta = self.store.save(name, plan.key, plan.parts, data, duration_s=time.perf_counter() - start)
             self.store.write_latest(name, plan.key, plan.parts)
         self._finish(name, RUN, index, start, data, f"(cached as {meta['format']}, {_human_size(int(meta['size']))})")
+
+    def _compute_sharded(self, name: str) -> tuple[Any, dict[str, Any]]:
+        """Shards as local processes, merged into the entry (we hold its lock); the data is read back from it."""
+        from runway.pipeline.shards import compute_sharded
+
+        node = self.pipeline.nodes[name]
+        plan = self.plan.nodes[name]
+        if node.inspect:
+            self._inspect(name, "input", self._input_of(name))
+        compute_sharded(
+            self.plan, name, self.store, project_root=self.project_root or Path.cwd(), plugins=self.plugins, info=self.progress.info
+        )
+        try:
+            data, meta = self.store.load(name, plan.key)
+        except UnusableEntry as exc:
+            raise PipelineError(f"data pipeline node {name!r}: its merged entry cannot be read back: {exc}") from None
+        if node.inspect:
+            self._inspect(name, "output", data)
+        return data, meta
+
+    def _input_of(self, name: str) -> Any:
+        node = self.pipeline.nodes[name]
+        inputs = [self.results[i] for i in node.inputs]
+        return inputs if node.inputs_as_list else (inputs[0] if inputs else None)
 
     def _apply(self, name: str) -> Any:
         node = self.pipeline.nodes[name]
@@ -220,7 +309,7 @@ class Runner:
         transform.node_name = name
         transform.project_root = self.project_root
         try:
-            transform.setup(**thawed(node.setup_kwargs))
+            transform.setup(**node.transform_kwargs())
             result = transform(data)
         except Exception as exc:
             exc.add_note(f"in data pipeline node {name!r} (transform {entry.name}, from {entry.source})")
@@ -237,13 +326,15 @@ class Runner:
 
     def _finish(self, name: str, action: str, index: int, start: float, data: Any, detail: str) -> None:
         seconds = time.perf_counter() - start
-        self.results[name] = data
-        self.run.actions[name] = action
-        self.run.seconds[name] = seconds
+        with self._state:
+            self.results[name] = data
+            self.run.actions[name] = action
+            self.run.seconds[name] = seconds
         self.progress.done(index, self._total, name, action, seconds, detail)
 
     def _warn(self, message: str) -> None:
-        self.run.warnings.append(message)
+        with self._state:
+            self.run.warnings.append(message)
         self.progress.warning(message)
 
 
@@ -324,6 +415,7 @@ def run_pipeline(
     plugins: Plugins | None = None,
     cache_dir: Path | str | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> PipelineRun:
     """Run a data pipeline and return the requested nodes' outputs.
 
@@ -339,13 +431,17 @@ def run_pipeline(
     :param plugins: the plugin manager (default: the process-wide one).
     :param cache_dir: a cache folder other than the project's.
     :param progress: where progress lines go (default: stderr).
+    :param jobs: how many nodes may run at a time (threads); independent
+        branches of the DAG then run concurrently, each node still once.
     :returns: a :class:`PipelineRun` with ``outputs`` and ``keys``.
     :raises runway.errors.PipelineError: the graph or a node's config is wrong
         (nothing has run then).
     """
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise PipelineError(f"--jobs: expected a positive integer, got {jobs!r}")
     project = _project(project)
     plan, store, plugins = _planned(
         config, project, nodes=nodes, regenerate=regenerate, dummy=dummy, plugins=plugins, cache_dir=cache_dir
     )
-    return Runner(plan, store, plugins, progress or Progress(), project_root=project.root).execute()
+    return Runner(plan, store, plugins, progress or Progress(), project_root=project.root, jobs=jobs).execute()
 

@@ -56,10 +56,19 @@ class Transform:
         names of setup kwargs whose values are paths (a string or a list of
         strings, relative to the project root); the contents of those files
         join the cache key, so editing one reruns the node and its descendants.
+    ``shardable``
+        ``True`` when the transform maps rows independently, so that
+        ``setup_kwargs._shards: N`` may run it as N processes, each on a
+        contiguous slice of the input (:meth:`shard_input`), whose outputs
+        :meth:`merge_shards` joins in order (see :mod:`runway.pipeline.shards`).
+        The merged output must equal the unsharded one; the defaults slice and
+        concatenate lists of rows, and ``runway-hf`` overrides them for
+        ``datasets`` objects.
     """
 
     version: ClassVar[int | str] = 1
     file_inputs: ClassVar[Sequence[str]] = ()
+    shardable: ClassVar[bool] = False
 
     #: set by the pipeline before ``setup``: true under ``--dummy`` /
     #: ``meta.use_dummy_data``, so a loader can read a small sample instead.
@@ -105,6 +114,32 @@ class Transform:
             return [{out: row[src] for src, out in in_out_col_mapping.items()} for row in data]
         raise TypeError(f"{type(self).__name__}._apply_mapping cannot map a {type(data).__name__}")
 
+    def shard_input(self, data: Any, index: int, n_shards: int) -> Any:
+        """The part of the (preprocessed) input that shard ``index`` of ``n_shards`` transforms.
+
+        Default: a contiguous slice of a list of rows (:func:`shard_bounds`).
+        """
+        if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+            start, stop = shard_bounds(len(data), index, n_shards)
+            return list(data[start:stop])
+        raise PipelineError(
+            f"node {self.node_name!r}: {type(self).__name__} cannot split a {type(data).__module__}."
+            f"{type(data).__qualname__} into shards (it splits lists of rows); override shard_input and "
+            "merge_shards, or remove setup_kwargs._shards"
+        )
+
+    def merge_shards(self, parts: Sequence[Any]) -> Any:
+        """The node's output from its shards' outputs, in shard order (default: concatenated lists)."""
+        merged: list[Any] = []
+        for part in parts:
+            if not isinstance(part, Sequence) or isinstance(part, (str, bytes)):
+                raise PipelineError(
+                    f"node {self.node_name!r}: a shard of {type(self).__name__} returned a "
+                    f"{type(part).__name__}, not a list of rows; override merge_shards to join it"
+                )
+            merged.extend(part)
+        return merged
+
     def __call__(self, data: Any) -> Any:
         data = self._preprocess(data)
         if self._check_input(data) is False:
@@ -113,6 +148,11 @@ class Transform:
         if self._check_output(result) is False:
             raise PipelineError(f"node {self.node_name!r}: {type(self).__name__}._check_output rejected its output")
         return result
+
+
+def shard_bounds(length: int, index: int, n_shards: int) -> tuple[int, int]:
+    """``[start, stop)`` of shard ``index`` of ``n_shards`` over ``length`` rows: contiguous, sizes differ by at most one."""
+    return length * index // n_shards, length * (index + 1) // n_shards
 
 
 class FunctionTransform(Transform):
@@ -144,13 +184,18 @@ def _accepts_keyword(fn: Callable[..., Any], name: str) -> bool:
 
 
 def function_transform(
-    fn: Callable[..., Any], *, version: int | str | None = None, file_inputs: Sequence[str] | None = None
+    fn: Callable[..., Any],
+    *,
+    version: int | str | None = None,
+    file_inputs: Sequence[str] | None = None,
+    shardable: bool | None = None,
 ) -> type[Transform]:
     """Wrap ``fn(data, **kwargs)`` as a :class:`Transform` subclass."""
     attrs: dict[str, Any] = {
         "function": fn,
         "version": version if version is not None else getattr(fn, "version", 1),
         "file_inputs": tuple(file_inputs if file_inputs is not None else getattr(fn, "file_inputs", ())),
+        "shardable": bool(shardable if shardable is not None else getattr(fn, "shardable", False)),
         "__module__": getattr(fn, "__module__", __name__),
         "__qualname__": getattr(fn, "__qualname__", getattr(fn, "__name__", "function")),
         "__doc__": fn.__doc__,
@@ -205,12 +250,14 @@ def register_transform(
     name: str | None = None,
     version: int | str | None = None,
     file_inputs: Sequence[str] | None = None,
+    shardable: bool | None = None,
 ) -> Any:
     """Register a project transform; use as ``@register_transform`` or ``@register_transform(name=...)``.
 
     ``obj`` is a :class:`Transform` subclass or a plain function
-    ``fn(data, **setup_kwargs)``; ``version`` and ``file_inputs`` are for
-    functions (classes declare them as class attributes). The registered name
+    ``fn(data, **setup_kwargs)``; ``version``, ``file_inputs`` and
+    ``shardable`` are for functions (classes declare them as class
+    attributes; a shardable function maps a list of rows). The registered name
     (default: the class or function name) is the ``transform_name`` in
     configs. Registering a name that another module already registered is an
     error naming both modules; registering it again from the same module (a
@@ -220,7 +267,7 @@ def register_transform(
     def decorate(target: Any) -> Any:
         global _project_generation
         if inspect.isfunction(target):
-            cls = function_transform(target, version=version, file_inputs=file_inputs)
+            cls = function_transform(target, version=version, file_inputs=file_inputs, shardable=shardable)
         else:
             cls = as_transform_class(target)
         registered = name or getattr(target, "__name__", cls.__name__)
