@@ -16,6 +16,12 @@ selected split of a ``DatasetDict``, or once with ``split=None`` for a bare
 * ``_apply_mapping(data, {"old": "new"})``: rename the mapped columns and keep
   only those.
 * ``project_path(path)``: a path from a config, relative to the project root.
+* ``shard_input`` / ``merge_shards``: a ``Dataset`` (each split of a
+  ``DatasetDict``) cut into contiguous row ranges, and the shards' outputs
+  concatenated in order, for the transforms that declare ``shardable = True``
+  (``HFDatasetMap``, ``HFDatasetFilter``, ``HFDatasetTokenizeTransform``):
+  ``setup_kwargs._shards: N`` runs them as N processes
+  (:mod:`runway.pipeline.shards`).
 """
 
 from __future__ import annotations
@@ -145,6 +151,42 @@ class HFDatasetTransform(Transform):
         options.setdefault("new_fingerprint", uuid.uuid4().hex)
         options.setdefault("desc", f"{self.node_name or type(self).__name__}")
         return options
+
+    # ------------------------------------------------------------- shards
+
+    def shard_input(self, data: Any, index: int, n_shards: int) -> Any:
+        """Rows ``[len * index // n, len * (index + 1) // n)`` of a ``Dataset``, or of each split of a ``DatasetDict``."""
+        from datasets import Dataset, DatasetDict
+
+        from runway.pipeline.transform import shard_bounds
+
+        def one(ds: Dataset) -> Dataset:
+            start, stop = shard_bounds(len(ds), index, n_shards)
+            return ds.select(range(start, stop))  # contiguous: a zero-copy slice
+
+        if isinstance(data, DatasetDict):
+            return DatasetDict({name: one(ds) for name, ds in data.items()})
+        if isinstance(data, Dataset):
+            return one(data)
+        return super().shard_input(data, index, n_shards)
+
+    def merge_shards(self, parts: Sequence[Any]) -> Any:
+        """The shards' outputs concatenated in shard order (per split for a ``DatasetDict``)."""
+        from datasets import Dataset, DatasetDict, concatenate_datasets
+
+        def joined(pieces: list[Dataset]) -> Dataset:
+            # an empty shard (fewer rows than shards) may lack the columns a map adds
+            filled = [p for p in pieces if len(p)] or pieces[:1]
+            return concatenate_datasets(filled) if len(filled) > 1 else filled[0]
+
+        if parts and all(isinstance(p, DatasetDict) for p in parts):
+            splits = list(parts[0])
+            if any(list(p) != splits for p in parts):
+                raise PipelineError(f"{self._where()}: its shards returned different splits: {[list(p) for p in parts]}")
+            return DatasetDict({name: joined([p[name] for p in parts]) for name in splits})
+        if parts and all(isinstance(p, Dataset) for p in parts):
+            return joined(list(parts))
+        return super().merge_shards(parts)
 
     # ------------------------------------------------------------- mapping
 

@@ -51,10 +51,11 @@ class HFDatasetFilter(_ByFunction):
 
     ``function(example, **fn_kwargs) -> bool`` (or, with ``batched: true``,
     ``function(batch, **fn_kwargs) -> list[bool]``); register it with
-    ``@runway_hf.register_hf_function``.
+    ``@runway_hf.register_hf_function``. Shardable (``setup_kwargs._shards: N``).
     """
 
     version: ClassVar[int] = 1
+    shardable: ClassVar[bool] = True
 
     def _call_split(self, dataset: Any, split: str | None) -> Any:
         return self.filter(dataset, self.function, **self._options(dataset, split))
@@ -64,10 +65,12 @@ class HFDatasetMap(_ByFunction):
     """Apply the registered function ``function_name`` to each row (or batch), adding or replacing columns.
 
     ``function(example, **fn_kwargs) -> dict`` of new column values;
-    ``remove_columns`` drops input columns afterwards.
+    ``remove_columns`` drops input columns afterwards. Shardable
+    (``setup_kwargs._shards: N``): the function must map rows independently.
     """
 
     version: ClassVar[int] = 1
+    shardable: ClassVar[bool] = True
 
     def setup(  # type: ignore[override]
         self,

@@ -57,6 +57,8 @@ class HFDatasetTokenizeTransform(HFDatasetTransform):
 
     version: ClassVar[int] = 2
     file_inputs: ClassVar[Sequence[str]] = ("tokenizer_path",)
+    #: each row is tokenized on its own: ``setup_kwargs._shards: N`` may split the rows
+    shardable: ClassVar[bool] = True
 
     def setup(
         self,
