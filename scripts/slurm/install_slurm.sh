@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# install_slurm.sh - install the Debian packages of a single-node SLURM test
+# install_slurm.sh - install the Debian packages of the two-node SLURM test
 # cluster (munge, slurmctld, slurmd, the client tools, slurmdbd and MariaDB for
-# accounting). Idempotent: does nothing when every package is installed.
+# accounting, iproute2 for the nodes' network namespaces; see README.md here).
+# Idempotent: does nothing when every package is installed.
 #
 # The packages' own init scripts must not start daemons during the install:
 # start_slurm.sh starts them with the project's configuration instead. A
@@ -9,7 +10,7 @@
 # Must run as root (Debian 12 / bookworm: slurm-wlm 22.05, MariaDB 10.11).
 set -euo pipefail
 
-PACKAGES=(munge slurmctld slurmd slurm-client slurmdbd mariadb-server)
+PACKAGES=(munge slurmctld slurmd slurm-client slurmdbd mariadb-server iproute2)
 POLICY=/usr/sbin/policy-rc.d
 
 log() { printf '[install_slurm %(%H:%M:%S)T] %s\n' -1 "$*"; }

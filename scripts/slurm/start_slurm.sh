@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
-# start_slurm.sh - start a real single-node SLURM cluster on this machine for
-# Runway's tests: munged, MariaDB (own data folder, 127.0.0.1 only), slurmdbd,
-# slurmctld and slurmd. Accounting is always on: submitit reads job states with
-# sacct, and without slurmdbd every state reads UNKNOWN.
+# start_slurm.sh - start a real two-node SLURM cluster on this machine for
+# Runway's tests: munged, MariaDB (own data folder, 127.0.0.1 only), slurmdbd
+# and slurmctld on the host, and one slurmd per compute node, each in its own
+# network namespace with its own address and hostname (see README.md here).
+# Accounting is always on: submitit reads job states with sacct, and without
+# slurmdbd every state reads UNKNOWN.
+#
+# The network: a bridge (rwslurm0, $SUBNET.1/24) on the host, and per node a
+# namespace runway-nodeN with a veth pair (host end rwslurm-nN on the bridge,
+# node end eth0 at $SUBNET.(10+N)). The nodes reach each other and the
+# controller over the bridge only; nothing is routed beyond it. Each node's
+# slurmd (and so every job on the node) runs with its own hostname
+# runway-nodeN (a UTS namespace) and its own /etc/hosts, bound from
+# /etc/netns/runway-nodeN/hosts in a mount namespace, which names the
+# controller and every node.
 #
 # Idempotent: daemons that answer are left alone, dead ones are started again,
 # and a changed slurm.conf/slurmdbd.conf restarts the SLURM daemons. Every PID
@@ -12,8 +23,10 @@
 # Environment:
 #   RUNWAY_SLURM_STATE      state, spool, logs, PIDs, database  (default /tmp/runway-slurm)
 #   RUNWAY_SLURM_PARTITION  the one partition's name             (default debug)
-#   RUNWAY_SLURM_CPUS       CPUs the node advertises             (default: nproc)
-#   RUNWAY_SLURM_MEM_MB     RealMemory of the node in MB         (default: MemTotal minus a margin)
+#   RUNWAY_SLURM_NODES      compute nodes (namespaces)           (default 2)
+#   RUNWAY_SLURM_SUBNET     first three octets of their /24      (default 10.231.0)
+#   RUNWAY_SLURM_CPUS       CPUs each node advertises            (default: nproc)
+#   RUNWAY_SLURM_MEM_MB     RealMemory of each node in MB        (default: MemTotal minus a margin, shared out)
 #   RUNWAY_SLURM_DB_PORT    MariaDB port on 127.0.0.1            (default 13306)
 #   RUNWAY_SLURM_TIMEOUT    seconds to wait for each daemon      (default 60)
 set -euo pipefail
@@ -23,7 +36,12 @@ PARTITION=${RUNWAY_SLURM_PARTITION:-debug}
 CPUS=${RUNWAY_SLURM_CPUS:-$(nproc)}
 DB_PORT=${RUNWAY_SLURM_DB_PORT:-13306}
 TIMEOUT=${RUNWAY_SLURM_TIMEOUT:-60}
-NODE=$(hostname -s)
+NODES=${RUNWAY_SLURM_NODES:-2}
+SUBNET=${RUNWAY_SLURM_SUBNET:-10.231.0}
+CONTROLLER=$(hostname -s)
+CONTROLLER_ADDR=$SUBNET.1
+BRIDGE=rwslurm0
+NODE_PREFIX=runway-node
 CLUSTER=runway
 # sbatch, sacct and submitit find /etc/slurm without SLURM_CONF
 CONF_DIR=/etc/slurm
@@ -41,7 +59,12 @@ node_memory_mb() {
   [ "$total_mb" -gt $(( margin_mb + 256 )) ] || { echo 256; return; }
   echo $(( total_mb - margin_mb ))
 }
-MEM_MB=${RUNWAY_SLURM_MEM_MB:-$(node_memory_mb)}
+case "$NODES" in ''|*[!0-9]*) echo "RUNWAY_SLURM_NODES must be a number from 1 to 9, got '$NODES'" >&2; exit 2 ;; esac
+[ "$NODES" -ge 1 ] && [ "$NODES" -le 9 ] || { echo "RUNWAY_SLURM_NODES must be from 1 to 9, got $NODES" >&2; exit 2; }
+[[ "$SUBNET" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "RUNWAY_SLURM_SUBNET must be three octets such as 10.231.0, got '$SUBNET'" >&2; exit 2; }
+MEM_MB=${RUNWAY_SLURM_MEM_MB:-$(( $(node_memory_mb) / NODES ))}
+node_name() { echo "$NODE_PREFIX$1"; }
+node_addr() { echo "$SUBNET.$(( 10 + $1 ))"; }
 
 STARTED_AT=$(date +%s.%N)
 since_start() { awk -v a="$STARTED_AT" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f s", b - a}'; }
@@ -106,6 +129,34 @@ command -v slurmctld >/dev/null || { echo "SLURM is not installed: run scripts/s
 mkdir -p "$STATE"/{ctld,spool,log}
 chmod 0755 "$STATE"
 
+# ------------------------------------------------------------------- network
+# Idempotent: what exists is kept, what is missing is added.
+ensure_network() {
+  command -v ip >/dev/null || fail "the ip command (iproute2) is missing"
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge || fail "cannot create bridge $BRIDGE"
+  ip -4 addr show dev "$BRIDGE" | grep -q "inet $CONTROLLER_ADDR/" \
+    || ip addr add "$CONTROLLER_ADDR/24" dev "$BRIDGE" || fail "cannot give $BRIDGE the address $CONTROLLER_ADDR"
+  ip link set "$BRIDGE" up
+  local hosts i name addr veth
+  hosts=$(printf '127.0.0.1 localhost\n%s %s\n' "$CONTROLLER_ADDR" "$CONTROLLER"
+          for i in $(seq 1 "$NODES"); do printf '%s %s\n' "$(node_addr "$i")" "$(node_name "$i")"; done)
+  for i in $(seq 1 "$NODES"); do
+    name=$(node_name "$i"); addr=$(node_addr "$i"); veth=rwslurm-n$i
+    [ -e "/run/netns/$name" ] || ip netns add "$name" || fail "cannot create network namespace $name"
+    # deleting a namespace deletes its end of the pair, and so the pair
+    ip link show "$veth" >/dev/null 2>&1 || ip link add "$veth" type veth peer name eth0 netns "$name" \
+      || fail "cannot create the veth pair of $name"
+    ip link set "$veth" master "$BRIDGE" && ip link set "$veth" up || fail "cannot attach $veth to $BRIDGE"
+    ip netns exec "$name" ip link set lo up
+    ip netns exec "$name" ip -4 addr show dev eth0 | grep -q "inet $addr/" \
+      || ip netns exec "$name" ip addr add "$addr/24" dev eth0 || fail "cannot give $name the address $addr"
+    ip netns exec "$name" ip link set eth0 up
+    mkdir -p "/etc/netns/$name"
+    printf '%s\n' "$hosts" | replace_if_different "/etc/netns/$name/hosts" 0644 || true
+  done
+  log "network: bridge $BRIDGE $CONTROLLER_ADDR, nodes $(for i in $(seq 1 "$NODES"); do printf '%s=%s ' "$(node_name "$i")" "$(node_addr "$i")"; done)"
+}
+
 # ------------------------------------------------------------------- munge
 # munged accepts only a key that its own user owns with mode 0400, so it runs
 # as 'munge', never as root.
@@ -163,9 +214,10 @@ write_config() {
   local changed=1
   mkdir -p "$CONF_DIR"
   replace_if_different "$CONF_DIR/slurm.conf" 0644 <<CONF && changed=0
-# Written by Runway's scripts/slurm/start_slurm.sh: a single-node test cluster.
+# Written by Runway's scripts/slurm/start_slurm.sh: a test cluster of $NODES
+# node(s), each slurmd in its own network namespace on bridge $BRIDGE.
 ClusterName=$CLUSTER
-SlurmctldHost=$NODE(127.0.0.1)
+SlurmctldHost=$CONTROLLER($CONTROLLER_ADDR)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort=6817
@@ -183,11 +235,12 @@ ReturnToService=2
 # take CPUs/RealMemory from this file, not from the hardware probe
 SlurmdParameters=config_overrides
 StateSaveLocation=$STATE/ctld
-SlurmdSpoolDir=$STATE/spool
+# %n: each node's slurmd has its own spool, PID file and log
+SlurmdSpoolDir=$STATE/spool/%n
 SlurmctldPidFile=$STATE/slurmctld.pid
-SlurmdPidFile=$STATE/slurmd.pid
+SlurmdPidFile=$STATE/slurmd-%n.pid
 SlurmctldLogFile=$STATE/log/slurmctld.log
-SlurmdLogFile=$STATE/log/slurmd.log
+SlurmdLogFile=$STATE/log/slurmd-%n.log
 SlurmctldDebug=info
 SlurmdDebug=info
 SchedulerType=sched/backfill
@@ -209,7 +262,9 @@ AccountingStorageHost=127.0.0.1
 AccountingStoragePort=6819
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
-NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
+$(for i in $(seq 1 "$NODES"); do
+  echo "NodeName=$(node_name "$i") NodeAddr=$(node_addr "$i") NodeHostname=$(node_name "$i") CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN"
+done)
 PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
   # slurmdbd refuses a config that is not owned by SlurmUser with mode 0600
@@ -257,42 +312,62 @@ start_slurmctld() {
   log "slurmctld: started, pid $(cat "$STATE/slurmctld.pid")"
 }
 
+# start_slurmd NAME: the node's slurmd inside its network namespace, with its
+# own hostname (a UTS namespace) and /etc/hosts (a mount namespace)
 start_slurmd() {
-  if recorded_running "$STATE/slurmd.pid" slurmd; then
-    log "slurmd: already running, pid $(cat "$STATE/slurmd.pid")"
+  local name=$1 pidfile=$STATE/slurmd-$1.pid
+  if recorded_running "$pidfile" slurmd; then
+    log "slurmd $name: already running, pid $(cat "$pidfile")"
     return
   fi
-  slurmd -N "$NODE" < /dev/null >> "$STATE/log/slurmd.start.log" 2>&1 || fail "slurmd did not start"
-  retry_until 10 recorded_running "$STATE/slurmd.pid" slurmd || fail "slurmd exited"
-  log "slurmd: started, pid $(cat "$STATE/slurmd.pid")"
+  mkdir -p "$STATE/spool/$name"
+  # nsenter, not `ip netns exec`: that mounts a fresh /sys without the
+  # cgroup tree that slurmd reads; the hosts file is bound by hand instead
+  nsenter --net="/run/netns/$name" unshare --uts --mount --propagation slave /bin/sh -c \
+    "mount --bind '/etc/netns/$name/hosts' /etc/hosts && hostname '$name' && exec slurmd -N '$name'" \
+    < /dev/null >> "$STATE/log/slurmd-$name.start.log" 2>&1 || fail "slurmd $name did not start"
+  retry_until 10 recorded_running "$pidfile" slurmd || fail "slurmd $name exited"
+  log "slurmd $name: started, pid $(cat "$pidfile")"
 }
 
 # A node left down/drained by an earlier run is resumed; ready means it can
 # take a job now.
 node_ready() {
   local node_state
-  node_state=$(sinfo -h -n "$NODE" -o '%t' 2>/dev/null) || return 1
+  node_state=$(sinfo -h -n "$1" -o '%t' 2>/dev/null) || return 1
   case "$node_state" in
     idle|mix|alloc|comp) return 0 ;;
-    down*|drain*|drng*) scontrol update nodename="$NODE" state=resume >/dev/null 2>&1; return 1 ;;
+    down*|drain*|drng*) scontrol update nodename="$1" state=resume >/dev/null 2>&1; return 1 ;;
     *) return 1 ;;
   esac
 }
 accounting_ready() { sacct -n -X -S now-1minute -o JobID >/dev/null; }
 
+stop_slurmds() {
+  local pidfile
+  # slurmd.pid: the one host slurmd of the single-node cluster this script used to start
+  for pidfile in "$STATE"/slurmd.pid "$STATE"/slurmd-*.pid; do
+    [ -e "$pidfile" ] && stop_recorded "$pidfile" slurmd
+  done
+  return 0
+}
+
+ensure_network
 start_munge
 start_mariadb
 if write_config; then
   log "configuration in $CONF_DIR changed: restarting the SLURM daemons"
-  stop_recorded "$STATE/slurmd.pid" slurmd
+  stop_slurmds
   stop_recorded "$STATE/slurmctld.pid" slurmctld
   stop_recorded "$STATE/slurmdbd.pid" slurmdbd
 fi
 start_slurmdbd
 start_slurmctld
-start_slurmd
+for i in $(seq 1 "$NODES"); do start_slurmd "$(node_name "$i")"; done
 
-retry_until "$TIMEOUT" node_ready || { sinfo -N -l || true; fail "node $NODE is not ready"; }
+for i in $(seq 1 "$NODES"); do
+  retry_until "$TIMEOUT" node_ready "$(node_name "$i")" || { sinfo -N -l || true; fail "node $(node_name "$i") is not ready"; }
+done
 retry_until "$TIMEOUT" accounting_ready || fail "sacct does not work"
-log "cluster ready in $(since_start): node $NODE, $CPUS CPUs, ${MEM_MB} MB, partition $PARTITION, state in $STATE"
+log "cluster ready in $(since_start): $NODES node(s) $NODE_PREFIX[1-$NODES] with $CPUS CPUs and ${MEM_MB} MB each, partition $PARTITION, state in $STATE"
 sinfo

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# stop_slurm.sh - stop the single-node cluster that start_slurm.sh started.
+# stop_slurm.sh - stop the test cluster that start_slurm.sh started, and
+# remove its network (the bridge rwslurm0, the veth pairs and the network
+# namespaces runway-nodeN with their /etc/netns/runway-nodeN folders).
 #
 # Only the PIDs recorded under the state folder are signalled, and only while
 # the process still carries the expected name (a PID may have been reused).
@@ -52,12 +54,33 @@ if recorded_running "$STATE/slurmctld.pid" slurmctld; then
 fi
 
 # reverse order of start_slurm.sh
-stop_recorded "$STATE/slurmd.pid" slurmd
+for pidfile in "$STATE"/slurmd.pid "$STATE"/slurmd-*.pid; do
+  [ -e "$pidfile" ] && stop_recorded "$pidfile" slurmd
+done
 stop_recorded "$STATE/slurmctld.pid" slurmctld
 stop_recorded "$STATE/slurmdbd.pid" slurmdbd
 stop_recorded "$STATE/mysql/mysqld.pid" mariadbd
 # recorded only when start_slurm.sh started munged itself
 stop_recorded "$STATE/munge/munged.pid" munged
+
+# the network of start_slurm.sh: only names it creates
+if command -v ip >/dev/null; then
+  for ns in /run/netns/runway-node*; do
+    [ -e "$ns" ] || continue
+    name=${ns##*/}
+    log "removing network namespace $name"
+    ip netns delete "$name" 2>/dev/null || true
+    rm -rf "/etc/netns/$name"
+  done
+  for veth in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^rwslurm-n[0-9]*$'); do
+    ip link delete "$veth" 2>/dev/null || true
+  done
+  if ip link show rwslurm0 >/dev/null 2>&1; then
+    log "removing bridge rwslurm0"
+    ip link delete rwslurm0 2>/dev/null || true
+  fi
+  rmdir /etc/netns 2>/dev/null || true
+fi
 
 if [ "${RUNWAY_SLURM_PURGE:-0}" = 1 ]; then
   log "removing $STATE"

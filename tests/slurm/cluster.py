@@ -1,4 +1,5 @@
-"""The local single-node SLURM cluster, for any test suite that needs one.
+"""The local SLURM test cluster (two nodes, see scripts/slurm/README.md), for
+any test suite that needs one.
 
 A suite's ``conftest.py`` takes the fixture with::
 
@@ -32,13 +33,15 @@ class ClusterUnavailable(Exception):
 
 @dataclass(frozen=True)
 class SlurmCluster:
-    """What tests need to size their jobs to the one node."""
+    """What tests need to size their jobs to the nodes (``cpus`` and
+    ``memory_mb`` are each node's; ``node`` is the first of ``nodes``)."""
 
     partition: str
     node: str
     cpus: int
     memory_mb: int
     state_dir: Path
+    nodes: tuple[str, ...] = ()
 
 
 def in_ci() -> bool:
@@ -69,14 +72,15 @@ def cluster_ready() -> bool:
 
 
 def describe_cluster() -> SlurmCluster:
-    """The default partition and its node, read from ``sinfo``."""
+    """The default partition and its nodes, read from ``sinfo``."""
     out = subprocess.run(
         ["sinfo", "-h", "-N", "-o", "%P|%N|%c|%m"], capture_output=True, text=True, check=True
     ).stdout
     rows = [line.split("|") for line in out.splitlines() if line.strip()]
     default = [row for row in rows if row[0].endswith("*")] or rows
     partition, node, cpus, memory = default[0]
-    return SlurmCluster(partition.rstrip("*"), node, int(cpus), int(memory.rstrip("+")), state_dir())
+    nodes = tuple(sorted({row[1] for row in default}))
+    return SlurmCluster(partition.rstrip("*"), node, int(cpus), int(memory.rstrip("+")), state_dir(), nodes)
 
 
 def start_cluster() -> None:

@@ -138,8 +138,10 @@ def test_tasks_per_node_follow_the_trainers_devices_and_disagreements_are_errors
     with pytest.raises(ConfigError, match=r"tasks_per_node is 4 but train.trainer_paras.devices asks for 2") as info:
         resources_for_job({"tasks_per_node": 4}, config(devices=2))
     assert info.value.exit_code == 2
-    with pytest.raises(ConfigError, match=r"nodes is 2 but train.trainer_paras.num_nodes is 1 \(the default\)"):
-        resources_for_job({"nodes": 2}, config(devices=1))
+    # num_nodes left out follows the job's nodes; one that disagrees is an error
+    assert resources_for_job({"nodes": 2}, config(devices=1)).num_tasks == 2
+    with pytest.raises(ConfigError, match=r"nodes is 2 but train.trainer_paras.num_nodes is 3"):
+        resources_for_job({"nodes": 2}, config(devices=1, num_nodes=3))
     with pytest.raises(ConfigError, match=r"gpus_per_node is 1 but .* asks for 2 GPUs"):
         resources_for_job({"gpus_per_node": 1}, config(accelerator="cuda", devices=2))
 

@@ -115,7 +115,12 @@ class RunwayCommand(Checkpointable):
         from runway.errors import RunFailed, RunwayError
         from runway.launch import preemption
 
+        from runway_slurm.nodes import record_node, set_master_address
+
         os.environ.update(self.env)
+        # the ranks of a multi-node job meet at the first node's SLURM address
+        set_master_address()
+        record_node()
         if self.workdir is not None and Path(self.workdir).is_dir():
             os.chdir(self.workdir)
         run = resolve_entry(self.entry)

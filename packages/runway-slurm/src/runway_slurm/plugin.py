@@ -27,6 +27,10 @@ def launch_job(job: Job, launcher: str) -> JobHandle | None:
     """Submit ``job`` to SLURM through submitit (``--launcher slurm``)."""
     if launcher != NAME:
         return None
+    if getattr(job, "plan", None) is not None:  # `runway prepare --launcher slurm`: one job per node
+        from runway_slurm.pipeline import submit_pipeline
+
+        return submit_pipeline(job)
     from runway_slurm.launcher import launch
 
     return launch(job)
@@ -71,6 +75,11 @@ def job_status(record: dict) -> dict | None:
     }
     if state.reason:
         status["reason"] = state.reason
+    from runway_slurm.nodes import job_hosts
+
+    hosts = job_hosts(record)
+    if hosts:
+        status["hosts"] = hosts
     if state.failed and record.get("folder"):
         status["stderr_tail"] = tail(_log_paths(record)[1])
     return status

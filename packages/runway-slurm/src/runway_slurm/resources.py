@@ -45,7 +45,10 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "signal_delay_s": ((int,), "seconds before the time limit at which SLURM sends USR2"),
     "max_timeouts": ((int,), "how often a timed-out job is requeued"),
     "array_parallelism": ((int,), "how many array tasks may run at once"),
+    "pipeline_nodes": ((dict,), "a mapping of pipeline node names to the SLURM options of their `runway prepare` jobs"),
 }
+#: per-node settings of a pipeline submission; not an option of any one job
+PIPELINE_NODES = "pipeline_nodes"
 
 _MINIMUM = {
     "nodes": 1,
@@ -138,6 +141,15 @@ def check_section(section: Any, where: str = SECTION) -> list[str]:
     return problems
 
 
+def pipeline_node_section(section: Mapping[str, Any] | None, node: str) -> dict[str, Any]:
+    """The ``launcher.slurm`` options of pipeline node ``node``'s job: the
+    section's own options (the default for all nodes), updated by
+    ``pipeline_nodes[node]``."""
+    section = dict(section or {})
+    per_node = section.pop(PIPELINE_NODES, None) or {}
+    return {**section, **dict(per_node.get(node) or {})}
+
+
 def _check_value(path: str, key: str, value: Any) -> list[str]:
     if key in _MINIMUM and value < _MINIMUM[key]:
         return [f"{path}: expected {KEYS[key][1]}, got {value!r}"]
@@ -159,6 +171,14 @@ def _check_value(path: str, key: str, value: Any) -> list[str]:
         for name, option in value.items():
             if not isinstance(option, _SCALAR):
                 return [f"{path}.{name}: expected a string, number or boolean, got {option!r}"]
+    if key == PIPELINE_NODES:
+        problems: list[str] = []
+        for node, options in value.items():
+            if isinstance(options, Mapping) and PIPELINE_NODES in options:
+                problems.append(f"{path}.{node}.{PIPELINE_NODES}: pipeline_nodes do not nest")
+            else:
+                problems.extend(check_section(options, f"{path}.{node}"))
+        return problems
     if key in {"partition", "job_name", "account", "qos", "constraint"} and not value.strip():
         return [f"{path}: must not be empty"]
     return []
@@ -292,9 +312,10 @@ def resources_for_job(section: Mapping[str, Any] | None, config: Mapping[str, An
     Lightning's ``SLURMEnvironment`` runs one rank per SLURM task and checks
     that the tasks per node equal the trainer's ``devices`` (and the nodes
     its ``num_nodes``). So an absent ``tasks_per_node`` follows ``devices``,
-    ``nodes`` follows ``num_nodes``, ``gpus_per_node`` follows ``devices`` on
-    a GPU accelerator; settings that disagree are a ``ConfigError`` before
-    anything is submitted.
+    an absent ``nodes`` follows ``num_nodes``, ``gpus_per_node`` follows
+    ``devices`` on a GPU accelerator; an absent ``num_nodes`` follows the
+    job's nodes when it runs (``runway.launch.lightning_preemption``);
+    settings that disagree are a ``ConfigError`` before anything is submitted.
     """
     section = dict(section or {})
     devices, num_nodes, on_gpus = trainer_layout(config)
@@ -316,9 +337,10 @@ def resources_for_job(section: Mapping[str, Any] | None, config: Mapping[str, An
     nodes = section.get("nodes")
     if nodes is None and num_nodes is not None:
         section["nodes"] = num_nodes
-    elif nodes is not None and (devices is not None or num_nodes is not None) and nodes != (num_nodes or 1):
+    elif nodes is not None and num_nodes is not None and nodes != num_nodes:
         problems.append(
-            f"{SECTION}.nodes is {nodes!r} but {TRAINER_PARAS}.num_nodes is {num_nodes or '1 (the default)'}; make them equal"
+            f"{SECTION}.nodes is {nodes!r} but {TRAINER_PARAS}.num_nodes is {num_nodes}; make them equal, "
+            "or leave num_nodes out (it follows the job's nodes)"
         )
     if problems:
         raise ConfigError("SLURM options disagree with the trainer:\n  " + "\n  ".join(problems))

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from runway.cli.common import config_option, opts_option
+from runway.cli.pipeline_submit import launcher_options
 from runway.config.loading import resolve_config
 
 _node_option = click.option(
@@ -60,6 +61,7 @@ def _load(name: str | None, config_file: Path | None, opts: tuple[str, ...], dum
 
 
 @click.command("prepare")
+@launcher_options
 @_pipeline_run_options
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,

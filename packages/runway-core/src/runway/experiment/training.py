@@ -162,6 +162,9 @@ def _fit(
     try:
         quiet_lightning()
         trainer = pl.Trainer(**kwargs)
+        if trainer.is_global_zero:
+            # how many processes trained: one rank per device per node
+            version.update_provenance(world_size=int(trainer.world_size), num_nodes=int(trainer.num_nodes))
         start = str(last) if resume else settings.train.ckpt_path
         fit_options = {"weights_only": settings.train.ckpt_weights_only} if settings.train.ckpt_weights_only is not None else {}
         trainer.fit(built.module, datamodule=built.datamodule, ckpt_path=start, **fit_options)

@@ -23,6 +23,9 @@ SECRETS_FILE = "secrets.json"
 SPEC_VERSION = 1
 #: the commands a job spec runs
 COMMANDS = ("train", "run")
+#: a pipeline submission's spec (``runway prepare --launcher``): its node jobs run
+#: :func:`runway.pipeline.submit.execute_node`, not :func:`runway.job.execute.execute`
+PIPELINE_COMMAND = "prepare"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class JobSpec:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DamagedFile(path, f"not a job spec: {type(exc).__name__}: {exc}") from None
-        if spec.command not in COMMANDS:
+        if spec.command not in (*COMMANDS, PIPELINE_COMMAND):
             raise DamagedFile(path, f"unknown command {spec.command!r}")
         return spec
 

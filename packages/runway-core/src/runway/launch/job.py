@@ -25,7 +25,11 @@ class Job:
     other sections (tasks per node from ``train.trainer_paras.devices``).
     ``wait`` asks the launcher to follow the job to its end; ``dry_run`` to
     show what it would submit, and submit nothing (``version_dir`` then does
-    not exist).
+    not exist). ``plan`` is set for a pipeline submission (``command ==
+    "prepare"``, :mod:`runway.pipeline.submit`): one job per node to
+    compute, in order, each a dict with ``node``, ``key``, ``after`` (the
+    nodes whose jobs it waits for), ``folder`` (its folder under
+    ``version_dir/pipeline/``) and ``forced``.
     """
 
     version_dir: Path
@@ -38,6 +42,7 @@ class Job:
     wait: bool = False
     dry_run: bool = False
     config: dict[str, Any] | None = None
+    plan: list[dict[str, Any]] | None = None
 
     @property
     def argv(self) -> list[str]:

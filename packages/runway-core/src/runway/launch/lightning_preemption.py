@@ -95,7 +95,8 @@ class PreemptionCheckpoint(Callback):
 
 def add_launch_support(kwargs: dict[str, Any], checkpoint_path: Path | str) -> dict[str, Any]:
     """Add the preemption callback to Trainer ``kwargs`` and, when a
-    launcher requeues this SLURM job, turn Lightning's auto-requeue off."""
+    launcher requeues this SLURM job, turn Lightning's auto-requeue off and
+    let an absent ``num_nodes`` follow the job's nodes (``launcher.slurm.nodes``)."""
     kwargs["callbacks"] = [*list(kwargs.get("callbacks") or []), PreemptionCheckpoint(checkpoint_path)]
     if preemption.requeue_owner() is not None:
         from lightning.fabric.plugins.environments import ClusterEnvironment, SLURMEnvironment
@@ -104,4 +105,7 @@ def add_launch_support(kwargs: dict[str, Any], checkpoint_path: Path | str) -> d
         plugins = [] if plugins is None else (list(plugins) if isinstance(plugins, (list, tuple)) else [plugins])
         if SLURMEnvironment.detect() and not any(isinstance(p, ClusterEnvironment) for p in plugins):
             kwargs["plugins"] = [*plugins, SLURMEnvironment(auto_requeue=False)]
+        job_nodes = os.environ.get("SLURM_JOB_NUM_NODES") or os.environ.get("SLURM_NNODES") or ""
+        if "num_nodes" not in kwargs and job_nodes.isdigit() and int(job_nodes) > 1:
+            kwargs["num_nodes"] = int(job_nodes)
     return kwargs

@@ -1,0 +1,297 @@
+"""``runway prepare NAME --launcher L``: the pipeline as launcher jobs, one per node to compute.
+
+Submitting plans the pipeline as ``runway pipeline explain`` does: nodes whose
+entries are cached are loaded by their readers and get no job. Every node to
+compute (``RUN``) whose entry is cached becomes one job that waits for the
+jobs of the nodes it reads (``after``); a node that is not cached
+(``cache: false``) gets no job of its own and is computed inside each job
+that reads it. Like a training job, the submission is a version folder of
+the experiment (``experiments/NAME_V<n>``, command ``prepare``) holding the
+resolved config, the job spec, ``status.json``, ``pipeline.json`` (the jobs
+and their dependencies) and the launcher's ``jobs.jsonl`` (one record per
+node job), so ``runway status|cancel|logs NAME`` follow it as they follow
+a training job. The launcher gets it through ``launch_job`` as a
+:class:`~runway.launch.job.Job` with ``command == "prepare"`` and
+``plan`` set.
+
+Each node job runs :func:`execute_node` with its folder
+(``<version>/pipeline/<node>/``): the version's config, the node alone, its
+inputs loaded from the cache, the entry written to the cache. The cache
+folder (``cache_dir`` in ``runway.toml``) must be storage that every node
+sees: submitting writes a marker into it, and a node that cannot see the
+marker fails at once, naming the folder and its host. A node that fails
+marks the version ``failed`` naming the node; the launcher stops the jobs
+that wait for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from runway.errors import PipelineError, RunwayError
+
+PREPARE_COMMAND = "prepare"
+PLAN_FILE = "pipeline.json"
+NODES_FOLDER = "pipeline"
+NODE_FILE = "node.json"
+DONE_FILE = "done.json"
+#: written into the cache folder at submission; a node job that does not see it does not share the folder
+SHARED_MARKER = ".runway-shared"
+#: what a node job runs (``module:function``, called with its folder)
+NODE_ENTRY = "runway.pipeline.submit:execute_node"
+
+Echo = Callable[[str], None]
+
+
+def node_folder_name(index: int, node: str) -> str:
+    """A folder name for a node (``02-process_Tokenize``): its position, then its name made path-safe."""
+    return f"{index:02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', node)}"
+
+
+def plan_jobs(plan: Any) -> list[dict[str, Any]]:
+    """The jobs of a submission, in topological order: one per node to compute whose entry is
+    cached (or that is a target), each with the job nodes it waits for."""
+    from runway.pipeline.plan import RUN
+
+    pipeline = plan.pipeline
+    running = [name for name, node in plan.nodes.items() if node.action == RUN]
+    gets_job = {name for name in running if pipeline.nodes[name].cache or name in plan.targets}
+
+    def waits_for(name: str, seen: set[str]) -> set[str]:
+        found: set[str] = set()
+        for parent in pipeline.nodes[name].inputs:
+            if parent in seen or plan.nodes.get(parent) is None or plan.nodes[parent].action != RUN:
+                continue  # loaded from the cache: nothing to wait for
+            seen.add(parent)
+            found |= {parent} if parent in gets_job else waits_for(parent, seen)
+        return found
+
+    jobs = []
+    for name in running:
+        if name not in gets_job:
+            continue
+        after = waits_for(name, set())
+        jobs.append(
+            {
+                "node": name,
+                "key": plan.nodes[name].key,
+                "forced": bool(plan.nodes[name].forced),
+                "reasons": list(plan.nodes[name].reasons),
+                "after": [other for other in running if other in after],
+                "folder": node_folder_name(len(jobs) + 1, name),
+            }
+        )
+    return jobs
+
+
+def _experiment_name(name: str | None, config_file: Path | None) -> str:
+    if name:
+        return name
+    if config_file is not None:
+        return Path(config_file).stem
+    raise PipelineError("give an experiment NAME or --config FILE")
+
+
+def _shared_cache(cache_dir: Path) -> Path:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    marker = cache_dir / SHARED_MARKER
+    if not marker.is_file():
+        from runway.support.files import write_json
+
+        write_json(marker, {"written_by": "runway prepare --launcher", "cache_dir": str(cache_dir)})
+    return marker
+
+
+def submit_pipeline(
+    *,
+    name: str | None,
+    config_file: Path | None,
+    project: Any,
+    config: dict[str, Any],
+    launcher: str,
+    nodes: Sequence[str] = (),
+    regenerate: Sequence[str] = (),
+    dummy: bool = False,
+    wait: bool = False,
+    dry_run: bool = False,
+    plugins: Any = None,
+    echo: Echo = print,
+) -> Any:
+    """Plan the pipeline of ``config`` and hand its node jobs to ``launcher``.
+
+    Returns the launcher's handle (``None`` when every node is cached and
+    nothing was submitted). With ``dry_run`` nothing is written: the launcher
+    prints the jobs and their dependencies.
+    """
+    from runway.job.submit import Submission, base_provenance, check_launcher, discard_version
+    from runway.launch.job import Job
+    from runway.pipeline import plan_pipeline
+    from runway.plugins import get_plugins
+
+    plugins = plugins or get_plugins()
+    check_launcher(plugins, launcher)
+    experiment = _experiment_name(name, config_file)
+    from runway.experiment.versions import check_name
+
+    check_name(experiment)
+    plan = plan_pipeline(config, project, nodes=nodes or None, regenerate=regenerate, dummy=dummy, plugins=plugins)
+    jobs = plan_jobs(plan)
+    loaded = [n for n, p in plan.nodes.items() if p.action == "LOAD"]
+    if not jobs:
+        echo(f"nothing to submit: every node needed is cached ({', '.join(loaded) or 'no nodes'})")
+        return None
+    resources = dict(((config.get("launcher") or {}).get(launcher)) or {})
+    cache_dir = Path(project.cache_dir).resolve()
+    job = Job(
+        version_dir=Path(project.experiments_dir) / f"{experiment}_V?",
+        experiment=experiment,
+        version=0,
+        command=PREPARE_COMMAND,
+        project_root=Path(project.root).resolve(),
+        resources=resources,
+        wait=wait,
+        dry_run=dry_run,
+        config=config,
+        plan=jobs,
+    )
+    if dry_run:
+        handle = plugins.hook.launch_job(job=job, launcher=launcher)
+        if handle is None:
+            raise plugins.unknown("launcher", launcher, plugins.implementers("launch_job"))
+        return handle
+    _shared_cache(cache_dir)
+    version = _create_version(experiment, config, project, launcher, jobs, cache_dir, dummy, plugins, Submission, base_provenance)
+    echo(f"{version.label}: {version.path}")
+    job.version_dir, job.version = version.path, version.number
+    try:
+        handle = plugins.hook.launch_job(job=job, launcher=launcher)
+    except RunwayError:
+        discard_version(version, echo)
+        raise
+    if handle is None:
+        discard_version(version, echo)
+        raise plugins.unknown("launcher", launcher, plugins.implementers("launch_job"))
+    if handle.state not in ("completed", "failed"):
+        echo(f"{version.label}: {len(jobs)} job(s) {handle.state} with launcher {launcher!r}; {len(loaded)} node(s) cached")
+        echo(f"follow them with `runway status {experiment}` (and `runway logs`, `runway cancel`)")
+    return handle
+
+
+def _create_version(
+    experiment: str,
+    config: dict[str, Any],
+    project: Any,
+    launcher: str,
+    jobs: list[dict[str, Any]],
+    cache_dir: Path,
+    dummy: bool,
+    plugins: Any,
+    submission_class: Any,
+    base_provenance: Any,
+) -> Any:
+    """The version folder of a pipeline submission: config, spec, provenance, plan, node folders."""
+    from runway.config import fingerprint
+    from runway.experiment.provenance import PROVENANCE_FILE
+    from runway.experiment.status import write_status
+    from runway.experiment.store import ExperimentStore
+    from runway.job.spec import JobSpec, key_digests, write_config, write_spec
+    from runway.support.clock import now_iso
+    from runway.support.files import write_json
+
+    sub = submission_class(command=PREPARE_COMMAND, name=experiment, config=config, project=project, launcher=launcher, dummy=dummy)
+    version = ExperimentStore.for_project(project).allocate(experiment)
+    now = now_iso()
+    spec = JobSpec(
+        command=PREPARE_COMMAND,
+        experiment=experiment,
+        version=version.number,
+        project_root=str(Path(project.root).resolve()),
+        fingerprint=fingerprint(config),
+        launcher=launcher,
+        loggers=(),
+        dummy=dummy,
+        resources=dict(((config.get("launcher") or {}).get(launcher)) or {}),
+        segments=({"segment": 0, "submitted": now, "command": PREPARE_COMMAND, "launcher": launcher, "resume": False},),
+        key_digests=key_digests(config),
+    )
+    write_config(version.path, config)
+    write_json(
+        version.path / PROVENANCE_FILE,
+        {**base_provenance(sub, plugins), "version": version.number, "config_fingerprint": spec.fingerprint, "created": now},
+    )
+    write_spec(version.path, spec)
+    write_json(version.path / PLAN_FILE, {"cache_dir": str(cache_dir), "dummy": dummy, "jobs": jobs})
+    for entry in jobs:
+        folder = version.path / NODES_FOLDER / entry["folder"]
+        folder.mkdir(parents=True)
+        write_json(folder / NODE_FILE, {**entry, "cache_dir": str(cache_dir)})
+    write_status(version.path, "pending", job_type=PREPARE_COMMAND, launcher=launcher, pid=None, host=None)
+    return version
+
+
+# --------------------------------------------------------------------------- on the node
+
+
+def _version_failed(version_dir: Path) -> bool:
+    from runway.experiment.status import read_status
+
+    return read_status(version_dir).get("state") == "failed"
+
+
+def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
+    """Run one node of a submitted pipeline into the shared cache (what a node job runs)."""
+    from runway.experiment.status import write_status
+    from runway.job.spec import load_job
+    from runway.pipeline import run_pipeline
+    from runway.support.files import read_json, write_json
+    from runway.support.processes import this_host
+
+    folder = Path(folder)
+    entry = read_json(folder / NODE_FILE, None, expect=dict)
+    if entry is None:
+        raise PipelineError(f"{folder} holds no {NODE_FILE}: it is not a node of a submitted pipeline")
+    version_dir = folder.parent.parent
+    node, cache_dir = str(entry["node"]), Path(entry["cache_dir"])
+    if not (cache_dir / SHARED_MARKER).is_file():
+        error = PipelineError(
+            f"node {node}: {this_host()} cannot see the cache folder {cache_dir} (no {SHARED_MARKER} there, which "
+            "`runway prepare` wrote when it submitted); put cache_dir (runway.toml) on storage that every node shares"
+        )
+        write_status(version_dir, "failed", job_type=PREPARE_COMMAND, node=node, error=str(error))
+        raise error
+    spec, config = load_job(version_dir)
+    if not _version_failed(version_dir):
+        write_status(version_dir, "running", job_type=PREPARE_COMMAND, node=node)
+    try:
+        run = run_pipeline(
+            config,
+            spec.project_root,
+            nodes=[node],
+            regenerate=[node] if entry.get("forced") else (),
+            dummy=spec.dummy,
+            cache_dir=cache_dir,
+        )
+    except BaseException as exc:
+        write_status(
+            version_dir, "failed", job_type=PREPARE_COMMAND, node=node, error=f"node {node} failed: {type(exc).__name__}: {exc}"
+        )
+        raise
+    done = {"node": node, "key": run.keys.get(node), "action": run.actions.get(node), "host": this_host()}
+    write_json(folder / DONE_FILE, done)
+    print(f"{node}: {done['action']} {str(done['key'])[:12]} into {cache_dir}", flush=True)
+    nodes_dir = version_dir / NODES_FOLDER
+    if all((other / DONE_FILE).is_file() for other in nodes_dir.iterdir() if other.is_dir()) and not _version_failed(version_dir):
+        write_status(version_dir, "completed", job_type=PREPARE_COMMAND)
+    return done
+
+
+def dependency_lines(jobs: Iterable[Mapping[str, Any]]) -> list[str]:
+    """``process:B (key abc123) after input:A``: one line per job, for dry runs and logs."""
+    lines = []
+    for index, job in enumerate(jobs, 1):
+        after = ", ".join(job.get("after") or []) or "nothing"
+        lines.append(f"job {index}: {job['node']} (key {str(job['key'])[:12]}) after {after}")
+    return lines
