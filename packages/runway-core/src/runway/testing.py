@@ -33,6 +33,7 @@ plain functions, for helpers that build projects outside a fixture.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -159,8 +160,13 @@ def runway_cli() -> Callable[..., Any]:
     from runway.cli.main import cli
 
     runner = CliRunner()
+    # `runway -q`/`-v`/`--traceback` set these for the processes a command starts; one test's
+    # choice is undone when its command returns
+    from runway.support.verbosity import ENV, TRACEBACK_ENV
+
+    isolated = {name: os.environ.get(name) for name in (ENV, TRACEBACK_ENV, "HF_DATASETS_DISABLE_PROGRESS_BARS")}
 
     def invoke(*args: str) -> Any:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
+        return runner.invoke(cli, list(args), catch_exceptions=False, env=isolated)
 
     return invoke

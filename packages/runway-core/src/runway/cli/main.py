@@ -194,8 +194,19 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="runway", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also print the libraries' information lines (Lightning's devices, model summary, HF progress bars).")
+@click.option("-q", "--quiet", is_flag=True, help="Print results and errors only: no progress, no next steps.")
+@click.option("--traceback", "full_traceback", is_flag=True, help="Show every frame of a crash, not only the project's own.")
+def cli(verbose: bool, quiet: bool, full_traceback: bool) -> None:
     """Runway: data pipelines, experiments, logging and launching above Lightning."""
+    from runway.support import verbosity
+
+    if verbose and quiet:
+        raise click.UsageError("give -v (verbose) or -q (quiet), not both")
+    # into the environment (a child process inherits the parent's level): every
+    # process a command starts (sweep points, DDP ranks) prints the same way
+    chosen = verbosity.VERBOSE if verbose else verbosity.QUIET if quiet else verbosity.level()
+    verbosity.set_level(chosen, traceback=True if full_traceback else None)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,7 +3,8 @@
 Runway picks the launcher itself, so Lightning's hint to prepend ``srun``
 (printed whenever SLURM's client is installed) is wrong advice here, and its
 advertisements for hosted loggers and model registries are noise in every run.
-Lightning's own information lines (devices found, epochs reached) stay.
+Its information lines (devices found, epochs reached) show only with
+``runway -v`` (:mod:`runway.support.verbosity`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _FILTER = _DropTips()
 
 def quiet_lightning() -> None:
     """Idempotent; call before building a ``Trainer``."""
+    from runway.support.verbosity import quiet_third_party
+
+    quiet_third_party()
     logger = logging.getLogger(_RANK_ZERO_LOGGER)
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)

@@ -46,13 +46,16 @@ class TrainResult:
 
 def trainer_kwargs(settings: Settings, version: Version) -> dict[str, Any]:
     """Runway's Trainer defaults, overridden by ``train.trainer_paras``."""
+    from runway.support.verbosity import is_quiet, is_verbose
+
     train = settings.train
     kwargs: dict[str, Any] = {
         "default_root_dir": str(version.train_dir),
         "max_epochs": train.epochs,
         "deterministic": True,
-        "enable_progress_bar": sys.stderr.isatty(),
-        "enable_model_summary": False,
+        # Lightning's bar on a terminal (not with -q); the model summary with -v
+        "enable_progress_bar": sys.stderr.isatty() and not is_quiet(),
+        "enable_model_summary": is_verbose(),
         "log_every_n_steps": train.log_every_n_steps,
     }
     from runway.experiment.lightning_objects import instantiate_trainer_objects

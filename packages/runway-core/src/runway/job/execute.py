@@ -12,7 +12,6 @@ job.
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -122,6 +121,8 @@ def load_project_code(project: Any) -> None:
     """Import the project's code; an error in it is a failed run (exit 1) with its traceback."""
     try:
         project.load_code()
+    except RunwayError:
+        raise  # bad input found before the code ran (a package it needs is missing): exit 2
     except Exception as exc:
         raise RunFailed(f"loading the project's code from {project.root} failed: {type(exc).__name__}: {exc}") from exc
 
@@ -232,8 +233,11 @@ def execute(version_dir: Path | str, *, requeued: bool = False) -> dict[str, Any
 
 
 def report_failure(exc: RunFailed) -> None:
-    """Print a failed run the way every command does: the cause's traceback, then ``Error: ...``."""
+    """Print a failed run the way every command does: the cause's traceback (the project's own
+    frames, all with ``runway --traceback``; :mod:`runway.support.tracebacks`), then ``Error: ...``."""
+    from runway.support.tracebacks import format_crash
+
     cause = exc.__cause__
     if cause is not None:
-        print("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)), file=sys.stderr, flush=True)
+        print(format_crash(cause), file=sys.stderr, flush=True)
     print(f"Error: {exc}", file=sys.stderr, flush=True)

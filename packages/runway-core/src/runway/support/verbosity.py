@@ -7,7 +7,8 @@ silences the libraries' informational output at its source, never by
 parsing what they print:
 
 - Lightning's start-up and end lines (``GPU available``, ``TPU available``,
-  ``LOCAL_RANK``, ``Loading `train_dataloader` to estimate...``,
+  ``LOCAL_RANK``, each DDP rank's ``Initializing distributed``,
+  ``Loading `train_dataloader` to estimate...``,
   ``Trainer.fit stopped``, callbacks added from entry points, the model
   summary): the level of the loggers that emit them is ``WARNING`` unless
   verbose. Lightning sets its package logger to ``INFO`` when imported, so
@@ -47,11 +48,13 @@ CHATTY_LOGGERS = (
     "lightning.fabric.utilities.registry",
     "lightning.pytorch.accelerators.cuda",
     "lightning.pytorch.callbacks.model_summary",
+    "lightning.fabric.utilities.distributed",
     "pytorch_lightning.utilities.rank_zero",
     "pytorch_lightning.accelerators.cuda",
     "pytorch_lightning.callbacks.model_summary",
     "lightning_fabric.utilities.rank_zero",
     "lightning_fabric.utilities.registry",
+    "lightning_fabric.utilities.distributed",
 )
 #: (message regex, category) of third-party warnings the user cannot act on
 KNOWN_WARNINGS = (
@@ -102,6 +105,10 @@ def quiet_third_party() -> None:
     verbose = is_verbose()
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    ours = {(message, category) for message, category in KNOWN_WARNINGS}
+    # one filter each, never stacked; none with -v
+    warnings.filters[:] = [f for f in warnings.filters if not (f[0] == "ignore" and (getattr(f[1], "pattern", None), f[2]) in ours)]
+    getattr(warnings, "_filters_mutated", lambda: None)()
     if not verbose:
         for message, category in KNOWN_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=category)
