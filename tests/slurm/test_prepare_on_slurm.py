@@ -66,10 +66,31 @@ def numbers_config(partition: str, fail: bool = False) -> str:
     )
 
 
+def branches_config(partition: str, cpus: int) -> str:
+    """Two outputs that read one input: two jobs that may run at once, each asking for a whole node."""
+    return json.dumps(
+        {
+            "data_pipeline": {
+                "name": "branches",
+                "transforms": {
+                    "input:numbers": {"transform_name": "Numbers", "setup_kwargs": {"n": 5}},
+                    "output:squares": {"input_node": "input:numbers", "transform_name": "Squares"},
+                    "output:total": {"input_node": "input:numbers", "transform_name": "Total"},
+                },
+            },
+            "launcher": {"slurm": {"partition": partition, "time": 5, "cpus_per_task": cpus}},
+        }
+    )
+
+
 @pytest.fixture
 def project(runway_project: Callable[..., Path], runway_plugins, slurm_cluster) -> Path:
     return runway_project(
-        configs={"numbers": numbers_config(slurm_cluster.partition), "failing": numbers_config(slurm_cluster.partition, fail=True)},
+        configs={
+            "numbers": numbers_config(slurm_cluster.partition),
+            "failing": numbers_config(slurm_cluster.partition, fail=True),
+            "branches": branches_config(slurm_cluster.partition, slurm_cluster.cpus),
+        },
         files={"data_processing/numbers.py": TRANSFORMS},
     )
 
@@ -158,3 +179,22 @@ def test_a_node_that_cannot_see_the_cache_folder_fails_saying_so(project, runway
     assert "cannot see the cache folder" in error and str(project / "local_cache") in error and "runway.toml" in error
     cancelled = runway_cli("cancel", "numbers")
     assert cancelled.exit_code == 0
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+@pytest.mark.timeout(LIMIT_S)
+def test_independent_nodes_run_at_once_on_both_nodes(project, runway_cli: Callable[..., Result], slurm_cluster):
+    from runway_slurm.nodes import job_hosts
+
+    if len(slurm_cluster.nodes) < 2:
+        pytest.skip("needs the two-node cluster")
+    assert runway_cli("prepare", "branches", "--node", "input:numbers").exit_code == 0
+
+    result = runway_cli("prepare", "branches", "--launcher", "slurm", "--wait")
+
+    assert result.exit_code == 0, result.output
+    records = read_job_records(only_version(project, "branches").path)
+    assert [(r["node"], r["after"]) for r in records] == [("output:squares", []), ("output:total", [])]
+    # each job takes a whole node, so the two ran side by side, one on each
+    assert sorted(host for r in records for host in job_hosts(r)) == list(slurm_cluster.nodes[:2])
