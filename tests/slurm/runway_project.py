@@ -19,6 +19,31 @@ class SlowClassifier(DigitsClassifier):
 """
 
 
+# each rank writes what Lightning made of it, where the test can read it
+RANKS_EXECUTOR = """
+import json
+import os
+import socket
+from pathlib import Path
+
+import runway
+from executors.classifier import DigitsClassifier
+
+
+@runway.register_executor("rank_classifier")
+class RankClassifier(DigitsClassifier):
+    def on_fit_start(self):
+        super().on_fit_start()
+        folder = Path(os.environ["RUNWAY_TEST_RANKS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        trainer = self.trainer
+        seen = {"global_rank": trainer.global_rank, "world_size": trainer.world_size, "node_rank": trainer.node_rank,
+                "local_rank": trainer.local_rank, "hostname": socket.gethostname(),
+                "backend": str(trainer.strategy.process_group_backend)}
+        (folder / f"{trainer.global_rank}.json").write_text(json.dumps(seen))
+"""
+
+
 def small_opts(partition: str) -> list[str]:
     """The example, cut down (200 samples, 1 epoch, a narrow network), on ``partition``."""
     return [

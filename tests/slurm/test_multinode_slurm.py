@@ -12,37 +12,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from runway_project import SLOW_EXECUTOR, small_opts
+from runway_project import RANKS_EXECUTOR, SLOW_EXECUTOR, small_opts
 from test_train_on_slurm import job_files, only_version, wait_until
 
 from runway.launch.records import read_job_records
 from runway.logging.csv_logger import read_metrics
 
 LIMIT_S = 300
-
-# each rank writes what Lightning made of it, where the test can read it
-RANKS_EXECUTOR = '''
-import json
-import os
-import socket
-from pathlib import Path
-
-import runway
-from executors.classifier import DigitsClassifier
-
-
-@runway.register_executor("rank_classifier")
-class RankClassifier(DigitsClassifier):
-    def on_fit_start(self):
-        super().on_fit_start()
-        folder = Path(os.environ["RUNWAY_TEST_RANKS"])
-        folder.mkdir(parents=True, exist_ok=True)
-        trainer = self.trainer
-        seen = {"global_rank": trainer.global_rank, "world_size": trainer.world_size, "node_rank": trainer.node_rank,
-                "local_rank": trainer.local_rank, "hostname": socket.gethostname(),
-                "backend": str(trainer.strategy.process_group_backend)}
-        (folder / f"{trainer.global_rank}.json").write_text(json.dumps(seen))
-'''
 
 
 @pytest.fixture
