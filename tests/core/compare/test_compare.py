@@ -65,7 +65,8 @@ def project(tmp_path, monkeypatch):
 
 
 def test_compare_shows_differing_keys_and_metrics_per_version(project):
-    result = _invoke("compare", "exp", "other:1")
+    # other_V1 tested other data: shown side by side only with --force
+    result = _invoke("compare", "exp", "other:1", "--force")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["VERSION", "STATE", "extra", "train.lr", "test:accuracy", "last:val/loss"]
@@ -107,8 +108,33 @@ def test_samples_are_matched_by_id_when_records_have_one(project):
 
 
 def test_predictions_of_different_test_data_are_not_compared(project):
-    result = _invoke("compare", "exp:1", "other:1")
+    refused = _invoke("compare", "exp:1", "other:1")
+    assert refused.exit_code == 2
+    assert "read different data (node output)" in refused.output and "--force" in refused.output
+    result = _invoke("compare", "exp:1", "other:1", "--force")
+    assert result.exit_code == 0, result.output
     assert "tested different data (node output has another cache key)" in result.output
+
+
+def test_test_runs_of_different_splits_are_refused_and_never_matched_by_index(project):
+    summary = project / "experiments" / "exp_V2" / "test-test" / "summary.json"
+    summary.write_text(json.dumps({"data": {"output": "k1"}, "split": "valid"}))
+    (project / "experiments" / "exp_V1" / "test-test" / "summary.json").write_text(json.dumps({"data": {"output": "k1"}, "split": "test"}))
+    refused = _invoke("compare", "exp:1", "exp:2")
+    assert refused.exit_code == 2
+    assert "predicted different splits (exp_V1: test, exp_V2: valid)" in refused.output
+    forced = _invoke("compare", "exp:1", "exp:2", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "predicted split 'test'" in forced.output and "samples differ" not in forced.output
+
+
+def test_a_dummy_version_is_marked_and_not_compared_with_a_real_one(project):
+    folder = project / "experiments" / "exp_V2"
+    (folder / "job.json").write_text(json.dumps({"dummy": True}))
+    refused = _invoke("compare", "exp:1", "exp:2")
+    assert refused.exit_code == 2 and "exp_V2 ran on dummy data" in refused.output
+    forced = _invoke("compare", "exp:1", "exp:2", "--force")
+    assert "completed (dummy)" in forced.output
 
 
 def test_bad_selections_name_what_exists(project):

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from runway.cli.common import complete_version
+
 _sweep_option = click.option("--sweep", "sweep_id", default=None, metavar="SWEEP", help="Add the versions of a sweep's points (an id, or an experiment for its latest sweep).")
 
 
@@ -20,24 +22,27 @@ def _selected(specs: tuple[str, ...], sweep_id: str | None) -> tuple[Any, list[A
 
 
 @click.command("compare")
-@click.argument("specs", nargs=-1, metavar="EXP[:VERSION[:SUFFIX]]...")
+@click.argument("specs", nargs=-1, metavar="EXP[:VERSION[:SUFFIX]]...", shell_complete=complete_version)
 @_sweep_option
 @click.option("--metric", "patterns", multiple=True, metavar="PATTERN", help="Only metric columns matching PATTERN (glob: 'test:*', '*loss*'); repeatable.")
 @click.option("--transpose", is_flag=True, help="One column per version instead of one row.")
 @click.option("--limit", type=int, default=20, show_default=True, help="Differing predictions listed (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def compare(specs: tuple[str, ...], sweep_id: str | None, patterns: tuple[str, ...], transpose: bool, limit: int, as_json: bool) -> None:
+@click.option("--force", is_flag=True, help="Compare versions whose test runs predicted other splits or data, or that mix dummy and real data.")
+def compare(specs: tuple[str, ...], sweep_id: str | None, patterns: tuple[str, ...], transpose: bool, limit: int, as_json: bool, force: bool) -> None:
     """Compare versions: config keys that differ, test and last training metrics.
 
     EXP is every version of EXP; EXP:3 (or EXP:V3, EXP:latest) one version;
     EXP:3:SUFFIX its test run SUFFIX. For two test runs of the same data, the
     samples whose prediction differs are listed, matched by sample id.
+    Test runs of other splits or data, and dummy runs beside real ones, are
+    refused unless --force; dummy versions read `(dummy)` beside their state.
     """
     from runway.compare.report import compare as build
     from runway.support.tables import render_table
 
     _, selected = _selected(specs, sweep_id)
-    comparison = build(selected)
+    comparison = build(selected, force=force)
     if as_json:
         click.echo(json.dumps(comparison.to_dict(), indent=2, sort_keys=True, default=str))
         return
@@ -72,22 +77,36 @@ def compare(specs: tuple[str, ...], sweep_id: str | None, patterns: tuple[str, .
             click.echo(f"... {len(diff.differing) - len(shown)} more (--limit 0 lists all)")
 
 
+# top-level config keys that say where a version came from, not how it differs
+LEGEND_SKIPPED = frozenset({"parent", "description"})
+
+
+def legend_key(key: str) -> str:
+    """A dotted key as a legend names it: its last name, with list indices (``hidden[0]``, ``lr``)."""
+    segments = key.split(".")
+    indices = []
+    while len(segments) > 1 and segments[-1].isdigit():
+        indices.insert(0, segments.pop())
+    return segments[-1] + "".join(f"[{i}]" for i in indices)
+
+
 def _legend_labels(selected: list[Any]) -> list[str]:
     """``tiny_V3 (lr=0.01, batch_size=32)``: each version with what sets it apart (at most 3 keys)."""
     from runway.compare.report import config_differences
     from runway.support.tables import format_value
 
     differing = config_differences([item.version.config for item in selected]) if len(selected) > 1 else {}
-    keys = list(differing)[:3]
+    # where a version came from is no setting of it
+    keys = [key for key in differing if key.split(".")[0] not in LEGEND_SKIPPED][:3]
     labels = []
     for index, item in enumerate(selected):
-        parts = [f"{key.rsplit('.', 1)[-1]}={format_value(differing[key][index])}" for key in keys]
+        parts = [f"{legend_key(key)}={format_value(differing[key][index])}" for key in keys]
         labels.append(item.label + (f" ({', '.join(parts)})" if parts else ""))
     return labels
 
 
 @click.command("plot")
-@click.argument("specs", nargs=-1, metavar="EXP[:VERSION]...")
+@click.argument("specs", nargs=-1, metavar="EXP[:VERSION]...", shell_complete=complete_version)
 @_sweep_option
 @click.option("--metric", "metrics", multiple=True, metavar="NAME", help="A training metric (val/loss, or val_loss); repeatable: one panel each. With --sweep alone: default the sweep's --metric.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The image to write (.png, .pdf, .svg).")

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from runway.cli.common import config_option, opts_option
+from runway.cli.common import complete_experiment, complete_version, config_option, opts_option
 from runway.errors import ConfigError, ExperimentError, RunFailed, is_machine_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,7 +74,8 @@ def _resolve(
             raise ConfigError("give --from OTHER or --config FILE, not both")
         project = Project.find()
         check_name(name)
-        text = derived_text(load_config(from_, project=project, opts=opts, dummy=dummy), from_)
+        source, parent = _from_source(project, from_)
+        text = derived_text(load_config(source, project=project, opts=opts, dummy=dummy), parent)
         path = config_path(project, name)
         if not path.exists():
             write_experiment_config(project, name, text)
@@ -84,7 +85,7 @@ def _resolve(
                 f"train it as it is (`runway train {name}`) or rewrite it with "
                 f"`runway experiment {name} --from {from_} --force`"
             )
-        return project, name, load_config(name, project=project, dummy=dummy), from_
+        return project, name, load_config(name, project=project, dummy=dummy), parent
     # the name is checked before its config is looked for: a refused name is the clearer message
     if not name and config_file is None:
         raise ConfigError("give an experiment NAME or --config FILE")
@@ -95,11 +96,28 @@ def _resolve(
 
 
 def _version_for(name: str, version: int | None) -> tuple[Any, Any]:
+    project, found, _ = _address_for(name, version)
+    return project, found
+
+
+def _address_for(name: str, version: int | None, *, suffix_needed: bool = False) -> tuple[Any, Any, str | None]:
+    """The project, the version that NAME (any form of :mod:`runway.experiment.address`) names, and its suffix."""
+    from runway.experiment.address import resolve
     from runway.experiment.store import ExperimentStore
     from runway.project import Project
 
     project = Project.find()
-    return project, ExperimentStore.for_project(project).get(name, version)
+    found, suffix = resolve(ExperimentStore.for_project(project), name, version, suffix_needed=suffix_needed)
+    return project, found, suffix
+
+
+def _suffix(name: str, given: str | None, in_address: str | None) -> str:
+    if given and in_address and given != in_address:
+        raise ConfigError(f"{name!r} names test run {in_address!r} and SUFFIX says {given!r}; give one of them")
+    suffix = given or in_address
+    if not suffix:
+        raise click.UsageError(f"give the test run: `NAME SUFFIX` or `NAME:VERSION:SUFFIX` (e.g. {name.split(':')[0]}:1:test)")
+    return suffix
 
 
 def _echo_metrics(label: str, suffix: str, metrics: dict[str, float]) -> None:
@@ -114,20 +132,21 @@ def _echo_metrics(label: str, suffix: str, metrics: dict[str, float]) -> None:
 def _from_source(project: Any, from_: str) -> tuple[str, str]:
     """What ``--from`` names and the parent to record: an experiment, or ``SWEEP:best``, the config
     of that sweep's best point's version (its experiment is the parent)."""
+    from runway.experiment.address import config_source
     from runway.experiment.versions import parse_folder_name
     from runway.sweep.results import best_version, is_best_spec
 
     if not is_best_spec(from_):
-        return from_, from_
+        return config_source(project, from_)
     path, row = best_version(project.experiments_dir, from_)
     click.echo(f"{from_} is {row['point'].get('label')} (point {row['point']['index']}, {row['value']:.4g})")
     parsed = parse_folder_name(path.name)
-    return str(path / "config.json"), parsed[0] if parsed else from_
+    return str(path / "config.json"), f"{parsed[0]}:{parsed[1]}" if parsed else from_
 
 
 @click.command("experiment")
-@click.argument("name")
-@click.option("--from", "from_", metavar="OTHER", default=None, help="Start from experiment OTHER's resolved config.")
+@click.argument("name", shell_complete=complete_experiment)
+@click.option("--from", "from_", metavar="OTHER", default=None, shell_complete=complete_version, help="Start from OTHER's resolved config: an experiment, or a version (OTHER:3) whose saved config is used.")
 @config_option
 @opts_option
 @click.option("--force", is_flag=True, help="Overwrite an existing experiment config.")
@@ -231,7 +250,7 @@ def _job_options(func: F) -> F:
     func = click.option("--version", "version", type=int, default=None, help="With --resume: the version to continue (default the latest).")(func)
     func = opts_option(func)
     func = config_option(func)
-    func = click.option("--from", "from_", metavar="OTHER", default=None, help="Create NAME from experiment OTHER (with --opts) first.")(func)
+    func = click.option("--from", "from_", metavar="OTHER", default=None, shell_complete=complete_version, help="Create NAME from experiment OTHER, or version OTHER:3 (with --opts), first.")(func)
     return func
 
 
@@ -239,7 +258,7 @@ def _job_command(command: str, *, help_text: str) -> click.Command:
     """``runway train`` and ``runway run``: the same options, submitted the same way."""
 
     @click.command(command, help=help_text)
-    @click.argument("name", required=False)
+    @click.argument("name", required=False, shell_complete=complete_experiment)
     @_job_options
     @click.option(
         "--resume", is_flag=True,
@@ -321,25 +340,44 @@ def _version_tags(current: Any) -> dict[str, str]:
     return tag_mapping(read_spec(current.path).tags)
 
 
+def _has_test_run(version: Any, suffix: str) -> bool:
+    """Whether test-SUFFIX/ holds a run (its predictions, summary or metrics), not just an empty folder."""
+    folder = version.test_dir(suffix)
+    return folder.is_dir() and any(
+        (folder / name).exists() for name in ("summary.json", "metrics.json", "records.parquet", "records.jsonl")
+    )
+
+
 @click.command("infer")
-@click.argument("name")
-@click.argument("suffix")
+@click.argument("name", metavar="NAME[:VERSION[:SUFFIX]]", shell_complete=complete_version)
+@click.argument("suffix", required=False)
 @click.option("--version", "version", type=int, default=None, help="The version to use (default: the latest).")
 @click.option("--checkpoint", default="best", show_default=True, help="best, last, or a checkpoint file.")
 @opts_option
 @click.option("--no-eval", is_flag=True, help="Write the predictions only; do not run eval after them.")
 @click.option("--logger", "loggers", multiple=True, metavar="NAME", help="Enable a logger for the metrics; repeatable.")
 @click.option("--dummy", is_flag=True, help="Use the pipeline's dummy data.")
+@click.option("--overwrite", is_flag=True, help="Replace the version's existing test run SUFFIX (its predictions and metrics).")
 @_exit_on_run_failure
-def infer(name: str, suffix: str, version: int | None, checkpoint: str, opts: tuple[str, ...], no_eval: bool, loggers: tuple[str, ...], dummy: bool) -> Any:
-    """Predict NAME's test data with a checkpoint into test-SUFFIX/, then evaluate."""
+def infer(name: str, suffix: str | None, version: int | None, checkpoint: str, opts: tuple[str, ...], no_eval: bool, loggers: tuple[str, ...], dummy: bool, overwrite: bool) -> Any:
+    """Predict NAME's test data with a checkpoint into test-SUFFIX/, then evaluate.
+
+    NAME may name the version (NAME:3) and the suffix (NAME:3:SUFFIX). An
+    existing test run is replaced only with --overwrite.
+    """
     from runway.errors import RunwayError
     from runway.experiment.inference import infer_version
     from runway.experiment.training import find_checkpoint
     from runway.job.submit import check_suffix
 
-    project, current = _version_for(name, version)
+    project, current, in_address = _address_for(name, version, suffix_needed=True)
+    suffix = _suffix(name, suffix, in_address)
     check_suffix(suffix)
+    if _has_test_run(current, suffix) and not overwrite:
+        raise ExperimentError(
+            f"{current.label} already has test run {suffix!r} ({current.test_dir(suffix)}); "
+            f"add --overwrite to replace it, or give another SUFFIX"
+        )
     config, settings = _stored_config(current, opts)
     from runway.experiment.checkpoint_io import check_checkpoint
 
@@ -362,17 +400,18 @@ def infer(name: str, suffix: str, version: int | None, checkpoint: str, opts: tu
 
 
 @click.command("eval")
-@click.argument("name")
-@click.argument("suffix")
+@click.argument("name", metavar="NAME[:VERSION[:SUFFIX]]", shell_complete=complete_version)
+@click.argument("suffix", required=False)
 @click.option("--version", "version", type=int, default=None, help="The version to use (default: the latest).")
 @opts_option
 @click.option("--logger", "loggers", multiple=True, metavar="NAME", help="Enable a logger for the metrics; repeatable.")
 @_exit_on_run_failure
-def eval_(name: str, suffix: str, version: int | None, opts: tuple[str, ...], loggers: tuple[str, ...]) -> Any:
+def eval_(name: str, suffix: str | None, version: int | None, opts: tuple[str, ...], loggers: tuple[str, ...]) -> Any:
     """Compute the eval.metrics of test-SUFFIX/ into its metrics.json and log them."""
     from runway.job.submit import check_suffix
 
-    project, current = _version_for(name, version)
+    project, current, in_address = _address_for(name, version, suffix_needed=True)
+    suffix = _suffix(name, suffix, in_address)
     check_suffix(suffix)
     config, settings = _stored_config(current, opts)
     _load_project_code(project)
@@ -384,16 +423,22 @@ def eval_(name: str, suffix: str, version: int | None, opts: tuple[str, ...], lo
 
 
 @click.command("list")
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_experiment)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def list_(names: tuple[str, ...], as_json: bool) -> None:
-    """List experiment versions: status, creation time and their test metrics."""
+@click.option("--sort", "sort", metavar="METRIC", default=None, help="Order by a metric: test:accuracy (SUFFIX:NAME), accuracy, or a validation metric such as val/loss; ascending.")
+@click.option("--reverse", is_flag=True, help="With --sort: descending (best accuracy first).")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Only versions whose KEY is VALUE: a dotted config key, a metric, status, tag, dummy or experiment; repeatable.")
+def list_(names: tuple[str, ...], as_json: bool, sort: str | None, reverse: bool, filters: tuple[str, ...]) -> None:
+    """List experiment versions: status, duration, and their test (or validation) metrics.
+
+    Versions on dummy data read `(dummy)` beside their status.
+    """
     import json
 
-    from runway.experiment.listing import version_rows
+    from runway.experiment.listing import format_duration, version_rows
     from runway.project import Project
 
-    rows = version_rows(Project.find(), names)
+    rows = version_rows(Project.find(), names, filters=filters, sort=sort, reverse=reverse)
     if as_json:
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
         return
@@ -402,9 +447,12 @@ def list_(names: tuple[str, ...], as_json: bool) -> None:
         return
     from runway.support.tables import render_table
 
-    header = ["EXPERIMENT", "VERSION", "STATUS", "CREATED", "TAG", "METRICS"]
+    header = ["EXPERIMENT", "VERSION", "STATUS", "CREATED", "DURATION", "TAG", "METRICS"]
     table = [
-        [r["experiment"], str(r["version"]), r["status"], r["created"] or "-", ",".join(r["tag"]) or "-", r["metrics_text"] or "-"]
+        [
+            r["experiment"], str(r["version"]), r["status"] + (" (dummy)" if r.get("dummy") else ""), r["created"] or "-",
+            format_duration(r.get("duration_s")), ",".join(r["tag"]) or "-", r["metrics_text"] or "-",
+        ]
         for r in rows
     ]
     for line in render_table(header, table, max_width=None):
@@ -412,7 +460,7 @@ def list_(names: tuple[str, ...], as_json: bool) -> None:
 
 
 @click.command("show")
-@click.argument("name")
+@click.argument("name", metavar="NAME[:VERSION]", shell_complete=complete_version)
 @click.option("--version", "version", type=int, default=None, help="The version to show (default: the latest).")
 @click.option(
     "--records",

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from runway.cli.common import complete_version
+
 from runway.errors import ExperimentError, PluginError
 
 FOLLOW_POLL_S = 0.5
@@ -26,10 +28,11 @@ FINAL_WORDS = frozenset(
 
 
 def _version(name: str, version: int | None) -> Any:
+    from runway.experiment.address import resolve
     from runway.experiment.store import ExperimentStore
     from runway.project import Project
 
-    return ExperimentStore.for_project(Project.find()).get(name, version)
+    return resolve(ExperimentStore.for_project(Project.find()), name, version)[0]
 
 
 def _plugins() -> Any:
@@ -80,8 +83,8 @@ def _local_lines(version: Any) -> list[str]:
 
 
 @click.command("status")
-@click.argument("name")
-@click.option("--version", "version", type=int, default=None, help="The version (default: the latest).")
+@click.argument("name", metavar="NAME[:VERSION]", shell_complete=complete_version)
+@click.option("--version", "version", type=int, default=None, help="The version (default: the latest, or the one NAME:VERSION names).")
 def status(name: str, version: int | None) -> None:
     """Show a version's status: its status.json and, for each job a launcher
     submitted (slurm...), the launcher's state, with the tail of its stderr
@@ -107,8 +110,8 @@ def status(name: str, version: int | None) -> None:
 
 
 @click.command("cancel")
-@click.argument("name")
-@click.option("--version", "version", type=int, default=None, help="The version (default: the latest).")
+@click.argument("name", metavar="NAME[:VERSION]", shell_complete=complete_version)
+@click.option("--version", "version", type=int, default=None, help="The version (default: the latest, or the one NAME:VERSION names).")
 def cancel(name: str, version: int | None) -> None:
     """Cancel the jobs that a launcher submitted for a version."""
     current = _version(name, version)
@@ -165,8 +168,8 @@ def _follow(plugins: Any, record: dict[str, Any], paths: list[Path]) -> None:
 
 
 @click.command("logs")
-@click.argument("name")
-@click.option("--version", "version", type=int, default=None, help="The version (default: the latest).")
+@click.argument("name", metavar="NAME[:VERSION]", shell_complete=complete_version)
+@click.option("--version", "version", type=int, default=None, help="The version (default: the latest, or the one NAME:VERSION names).")
 @click.option("--stderr", "stderr_only", is_flag=True, help="Only the job's stderr.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing what the job writes until it ends.")
 def logs(name: str, version: int | None, stderr_only: bool, follow: bool) -> None:

@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "cancel": "runway.cli.jobs_cmd:cancel",
     "logs": "runway.cli.jobs_cmd:logs",
     "rerun": "runway.cli.rerun_cmd:rerun",
+    "rm": "runway.cli.rm_cmd:rm",
 }
 
 # one-line help, so that `runway --help` lists commands without importing them
@@ -70,6 +71,7 @@ SHORT_HELP: dict[str, str] = {
     "cancel": "Cancel the jobs that a launcher submitted for a version.",
     "logs": "Print (or --follow) the output of a version's submitted job.",
     "rerun": "Rerun a version from its config.json into a new version, if code and packages match.",
+    "rm": "Remove versions (NAME:V ..., or --failed) that no job runs in; says what cache gc can free.",
 }
 
 
@@ -217,7 +219,7 @@ def seed_alias(command: str):
     """An entry point for the seed's ``runway-<command>`` scripts."""
 
     def run() -> None:
-        cli.main(args=[command, *sys.argv[1:]], prog_name=f"runway-{command}")
+        cli.main(args=[command, *sys.argv[1:]], prog_name="runway")  # usage lines read `runway COMMAND ...`, which works
 
     return run
 

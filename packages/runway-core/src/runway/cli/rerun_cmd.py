@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from runway.cli.common import opts_option
+from runway.cli.common import complete_version, opts_option
 
 
 @click.command("rerun")
-@click.argument("target", metavar="NAME[:VERSION]")
+@click.argument("target", metavar="NAME[:VERSION]", shell_complete=complete_version)
 @click.option("--force", is_flag=True, help="Rerun even when the git commit, changes or package versions differ.")
 @opts_option
 @click.option("--launcher", default="local", show_default=True, help="Where the job runs (local, slurm, ...).")

@@ -55,7 +55,20 @@ def _project() -> Any:
     return Project.find()
 
 
-def _exit_for(outcome: Any, ledger_id: str) -> None:
+def _summary(ledger: Any) -> None:
+    """The sweep's table, as `runway sweep status` prints it: each point, its version and metric, best first."""
+    from runway.sweep.ledger import shown
+    from runway.sweep.runner import observe
+
+    data, observed = observe(ledger, persist=False)
+    click.echo("")
+    for line in _status_lines(shown(data), observed, None, ledger.path.parent.parent):
+        click.echo(line)
+
+
+def _exit_for(outcome: Any, ledger: Any) -> None:
+    _summary(ledger)
+    ledger_id = ledger.id
     shown = ", ".join(f"{n} {state}" for state, n in sorted(outcome.counts.items()))
     click.echo(f"sweep {ledger_id}: {shown or 'nothing run'}")
     if outcome.failed:
@@ -130,7 +143,7 @@ def start(
         source, ledger, range(len(data["points"])), launcher=launcher, parallel=parallel or 1,
         fail_fast=bool(fail_fast), wait=wait, echo=_echo,
     )
-    _exit_for(outcome, ledger.id)
+    _exit_for(outcome, ledger)
 
 
 def _sweeper_options(tokens: tuple[str, ...]) -> dict[str, Any]:
@@ -172,7 +185,7 @@ def resume(sweep_id: str | None, launcher: str | None, parallel: int | None, fai
     reset_points(ledger, todo, observed)
     click.echo(f"sweep {ledger.id}: resuming {len(todo)} of {len(observed)} point(s) with launcher {launcher}")
     outcome = run_points(source, ledger, todo, launcher=launcher, parallel=parallel, fail_fast=bool(fail_fast), wait=wait, echo=_echo)
-    _exit_for(outcome, ledger.id)
+    _exit_for(outcome, ledger)
 
 
 def _resume_search(project: Any, ledger: Any, data: dict[str, Any], observed: list[dict[str, Any]],
@@ -195,7 +208,7 @@ def _resume_search(project: Any, ledger: Any, data: dict[str, Any], observed: li
     fail_fast = data.get("fail_fast", False) if fail_fast is None else fail_fast
     click.echo(f"sweep {ledger.id}: resuming the search, {progress['finished']} of {trials} trial(s) finished; launcher {launcher}")
     outcome = run_search(source, ledger, launcher=launcher, parallel=parallel, fail_fast=bool(fail_fast), wait=wait, echo=_echo)
-    _exit_for(outcome, ledger.id)
+    _exit_for(outcome, ledger)
 
 
 def _status_lines(data: dict[str, Any], observed: list[dict[str, Any]], metric: str | None = None, experiments_dir: Path | None = None) -> list[str]:

@@ -106,8 +106,56 @@ class Comparison:
         }
 
 
-def compare(selected: Sequence[Selected]) -> Comparison:
-    """The comparison of ``selected`` (predictions too when there are two test runs of the same data)."""
+def _test_data(version: Version, suffix: str) -> tuple[Any, dict[str, Any]]:
+    """The split and the data keys that test run ``suffix`` predicted."""
+    path = version.test_dir(suffix) / SUMMARY_FILE
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return summary.get("split"), summary.get("data") or {}
+
+
+def mismatches(selected: Sequence[Selected]) -> list[str]:
+    """Why the metrics of ``selected`` are not comparable: test runs of one suffix on other
+    splits or other data, or dummy data beside real data; empty when they are."""
+    found: list[str] = []
+    dummy = [item.label for item in selected if item.version.dummy]
+    if dummy and len(dummy) < len(selected):
+        found.append(f"{', '.join(dummy)} ran on dummy data, the others on real data")
+    by_suffix: dict[str, list[tuple[str, Any, dict[str, Any]]]] = {}
+    for item in selected:
+        for suffix in [item.suffix] if item.suffix else item.version.tests():
+            split, data = _test_data(item.version, suffix)
+            by_suffix.setdefault(suffix, []).append((item.label, split, data))
+    for suffix, runs in by_suffix.items():
+        splits = {str(split) for _, split, _ in runs if split is not None}
+        if len(splits) > 1:
+            named = ", ".join(f"{label}: {split}" for label, split, _ in runs)
+            found.append(f"test runs {suffix!r} predicted different splits ({named})")
+            continue
+        first_label, _, first = runs[0]
+        for label, _, data in runs[1:]:
+            nodes = set(first) | set(data)
+            changed = sorted(n for n in nodes if first.get(n) != data.get(n))
+            if changed:
+                found.append(f"test runs {suffix!r} of {first_label} and {label} read different data (node {changed[0]})")
+    return found
+
+
+def compare(selected: Sequence[Selected], *, force: bool = False) -> Comparison:
+    """The comparison of ``selected`` (predictions too when there are two test runs of the same data).
+
+    Versions whose test runs predicted other splits or other data, or that mix
+    dummy and real data, are refused (:class:`ExperimentError`, naming them)
+    unless ``force``; forced, the table is shown with notes, and predictions
+    are still only matched between runs of the same split and data.
+    """
+    from runway.errors import ExperimentError
+
+    problems = mismatches(selected)
+    if problems and not force:
+        raise ExperimentError(
+            "these versions are not comparable: " + "; ".join(problems)
+            + ". Pick test runs of the same split (EXP:N:SUFFIX), or add --force to see them side by side anyway"
+        )
     versions = [s.version for s in selected]
     per_version: list[dict[str, Any]] = []
     for item in selected:
@@ -121,9 +169,10 @@ def compare(selected: Sequence[Selected]) -> Comparison:
     ordered = test_names + sorted(n for n in names if n.startswith("last:"))
     comparison = Comparison(
         labels=[s.label for s in selected],
-        states=[v.status.get("state", "unknown") for v in versions],
+        states=[v.status.get("state", "unknown") + (" (dummy)" if v.dummy else "") for v in versions],
         config=config_differences([v.config for v in versions]),
         metrics={n: [m.get(n) for m in per_version] for n in ordered},
+        notes=[f"not comparable (--force): {p}" for p in problems],
     )
     if len(selected) == 2:
         pair = _test_pair(selected[0], selected[1])
@@ -179,19 +228,14 @@ def _records(version: Version, suffix: str) -> list[dict[str, Any]]:
     return read_records(path) if path is not None else []
 
 
-def _data_keys(version: Version, suffix: str) -> dict[str, Any]:
-    path = version.test_dir(suffix) / SUMMARY_FILE
-    if not path.is_file():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8")).get("data") or {}
-
-
 def diff_predictions(left: tuple[Version, str], right: tuple[Version, str]) -> PredictionDiff | str:
     """The samples predicted differently, or a sentence saying why they cannot be compared."""
     (lv, ls), (rv, rs) = left, right
     left_name, right_name = f"{lv.label}:{ls}", f"{rv.label}:{rs}"
-    left_keys, right_keys = _data_keys(lv, ls), _data_keys(rv, rs)
-    changed = sorted(k for k in set(left_keys) & set(right_keys) if left_keys[k] != right_keys[k])
+    (left_split, left_keys), (right_split, right_keys) = _test_data(lv, ls), _test_data(rv, rs)
+    if left_split != right_split:
+        return f"predictions not compared: {left_name} predicted split {left_split!r}, {right_name} split {right_split!r}"
+    changed = sorted(k for k in set(left_keys) | set(right_keys) if left_keys.get(k) != right_keys.get(k))
     if changed:
         return f"predictions not compared: {left_name} and {right_name} tested different data (node {changed[0]} has another cache key)"
     left_records, right_records = _records(lv, ls), _records(rv, rs)

@@ -108,7 +108,8 @@ def load_config(
         from the file (or its folder) for a path, when ``None``.
     :param opts: ``--opts`` tokens or parsed :class:`Override` objects.
     :param ext_vars: extra ``std.extVar`` values.
-    :param dummy: sets ``runway.use_dummy_data`` to ``"true"``.
+    :param dummy: sets ``runway.use_dummy_data`` to ``"true"`` (and a
+        ``meta.use_dummy_data: false`` frozen in the file to true).
     :param plugins: whose ``validate_config`` hooks run (default: the
         process-wide plugin manager).
     :returns: the resolved config, a fresh dict.
@@ -129,6 +130,11 @@ def load_config(
     variables = standard_ext_vars(name, project.root, dummy=dummy)
     variables.update(ext_vars or {})
     config = read_config_file(path, ext_vars=variables, search_paths=[project.configs_dir])
+    meta = config.get("meta")
+    if dummy and isinstance(meta, dict) and meta.get("use_dummy_data") is False:
+        # a config that froze the flag (JSON written by `runway experiment --from`) still
+        # records what ran: a --dummy run's config says so
+        meta["use_dummy_data"] = True
     # parse every token before applying any, so a typo is reported first
     overrides = [o if isinstance(o, Override) else parse_override(o) for o in opts]
     if overrides:

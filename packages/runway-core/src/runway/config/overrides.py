@@ -105,6 +105,8 @@ def parse_override(token: str) -> Override:
                 f"(values are JSON), or '\"{rest}\"' for the string"
             )
         value = parse_value(rest)
+        if isinstance(value, str) and rest[:1] in ("[", "{"):
+            raise ConfigError(f"--opts {_short(token)}: {_unquoted_hint(token, rest)}")
     if any(segment == "" for segment in path):
         raise ConfigError(f"--opts {_short(token)}: empty key in the dotted path")
     depth = len(path) + nesting(value)
@@ -114,6 +116,24 @@ def parse_override(token: str) -> Override:
             f"an override may reach at most {MAX_DEPTH}"
         )
     return Override(op=op, path=path, value=value, text=token)
+
+
+def _unquoted_hint(token: str, rest: str) -> str:
+    """What to write for a list or object value that is no JSON (``[a,b]``: its strings unquoted)."""
+    key = token[: len(token) - len(rest) - 1]
+    inner = rest.strip()[1:-1] if rest.strip()[-1:] in ("]", "}") else None
+    if rest.startswith("[") and inner is not None and "[" not in inner and "{" not in inner:
+        items = [item.strip() for item in inner.split(",") if item.strip()]
+        fixed = json.dumps([parse_value(item) for item in items], separators=(",", ":"))
+        return (
+            f"{rest} is no JSON list, so it would become a string; write {key}='{fixed}' "
+            "(strings in double quotes, the whole value in single quotes for the shell)"
+        )
+    return (
+        f"{rest} is no JSON {'list' if rest.startswith('[') else 'object'}, so it would become a string; "
+        "write it as JSON inside single quotes for the shell, e.g. "
+        f"""{key}='["a","b"]' or {key}='{{"k":1}}', or '"{rest}"' for the string"""
+    )
 
 
 def _short(token: str, limit: int = 120) -> str:

@@ -4,7 +4,9 @@
 ``meta_config.libsonnet``, ``data_config.libsonnet`` and
 ``model_config.libsonnet``. ``--from OTHER`` (or ``--config FILE``) writes the
 other config, resolved and with ``--opts`` applied, as JSON with
-``parent: "OTHER"`` recorded, so ``runway show`` can diff against it.
+``parent`` recorded: ``"OTHER:N"``, the exact version it came from, where
+``--from`` named a version (``OTHER:3``, ``OTHER_V3``, ``SWEEP:best``), else
+``"OTHER"`` (its config file), so ``runway show`` diffs against that.
 """
 
 from __future__ import annotations
@@ -32,8 +34,17 @@ def template_text(name: str) -> str:
 
 
 def derived_text(config: dict[str, Any], parent: str | None) -> str:
-    """A config derived from another one: JSON (valid jsonnet) with ``parent`` first."""
+    """A config derived from another one: JSON (valid jsonnet) with ``parent`` first.
+
+    ``meta.use_dummy_data`` is written false, whatever the source resolved to
+    (a dummy version's config says true): the new experiment's runs use
+    dummy data when their command says ``--dummy`` (which turns the flag on
+    as the config is loaded, so their config.json records it).
+    """
     body = {k: v for k, v in config.items() if k != "parent"}
+    meta = body.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("use_dummy_data"), bool):
+        body["meta"] = {**meta, "use_dummy_data": False}
     ordered = {"parent": parent, **body} if parent else body
     return json.dumps(ordered, indent=2) + "\n"
 

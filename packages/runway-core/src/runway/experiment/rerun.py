@@ -59,13 +59,12 @@ class RerunPlan:
 
 def parse_target(target: str) -> tuple[str, int | None]:
     """``NAME``, ``NAME:3``, ``NAME:V3`` or ``NAME:latest`` into a name and a version."""
-    name, sep, raw = target.partition(":")
-    if not sep or raw in ("", "latest"):
-        return name, None
-    digits = raw[1:] if raw[:1] in ("V", "v") else raw
-    if not digits.isdigit():
-        raise ExperimentError(f"{target!r}: expected NAME or NAME:VERSION (a number, V<n> or latest)")
-    return name, int(digits)
+    from runway.experiment.address import parse_address
+
+    address = parse_address(target)
+    if address.suffix:
+        raise ExperimentError(f"{target!r}: a rerun takes a version (NAME:VERSION), not a test run")
+    return address.name, address.version
 
 
 def _lines(text: str) -> int:
@@ -150,8 +149,10 @@ def plan_rerun(project: Any, target: str, opts: tuple[str, ...] | list[str] = ()
     """Read version ``target`` (``NAME[:VERSION]``) and check that it can be rerun here."""
     from runway.job.spec import load_job
 
-    name, number = parse_target(target)
-    version = ExperimentStore.for_project(project).get(name, number)
+    from runway.experiment.address import resolve
+
+    parse_target(target)  # a test run is refused, naming the form
+    version = resolve(ExperimentStore.for_project(project), target)[0]
     spec, config = load_job(version.path, supplied=opts)
     provenance = version.provenance
     if not provenance:

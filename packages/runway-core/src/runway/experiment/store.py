@@ -30,6 +30,7 @@ from runway.experiment.versions import (
 from runway.support.files import read_json, write_json
 
 CONFIG_FILE = "config.json"
+JOB_FILE = "job.json"  # the job spec (runway.job.spec)
 METRICS_FILE = "metrics.json"
 TEST_PREFIX = "test-"
 
@@ -84,6 +85,26 @@ class Version:
         if not self.checkpoints_dir.is_dir():
             return []
         return sorted(self.checkpoints_dir.glob("*.ckpt"))
+
+    @property
+    def dummy(self) -> bool:
+        """Whether the version ran on the pipeline's dummy data (``--dummy`` or ``meta.use_dummy_data``)."""
+        spec = read_json(self.path / JOB_FILE, {}, expect=dict)
+        meta = self.config.get("meta")
+        return bool(spec.get("dummy")) or bool(isinstance(meta, dict) and meta.get("use_dummy_data") is True)
+
+    def duration_s(self) -> float | None:
+        """Seconds from the job's start to its end (or to its last update while it runs), if recorded."""
+        from datetime import datetime
+
+        status = self.status
+        started, updated = status.get("started"), status.get("updated")
+        if not isinstance(started, str) or not isinstance(updated, str):
+            return None
+        try:
+            return max(0.0, (datetime.fromisoformat(updated) - datetime.fromisoformat(started)).total_seconds())
+        except ValueError:
+            return None
 
     def update_provenance(self, **fields: Any) -> None:
         """Merge ``fields`` into ``provenance.json`` (atomically)."""

@@ -6,6 +6,7 @@ Layout under the project's cache folder (``local_cache/`` by default)::
     <node folder>/<key>/meta.json       key parts, created, duration, size, format, checksum
     <node folder>/<key>/COMPLETE        written last: an entry without it is never used
     <node folder>/latest.json           the last key this node produced or loaded, with its parts
+    <node folder>/latest-dummy.json     the same for runs on dummy data (kept apart)
     .locks/<node folder>-<key>.lock     one lock per entry
 
 The node folder is the node name with characters other than letters,
@@ -66,9 +67,18 @@ COMPLETE_MARKER = "COMPLETE"
 META_FILE = "meta.json"
 DATA_DIR = "data"
 LATEST_FILE = "latest.json"
+# a dummy run's latest keys, apart, so that `pipeline explain` of a real run compares with a real one
+LATEST_DUMMY_FILE = "latest-dummy.json"
 LOCKS_DIR = ".locks"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
+
+
+def latest_file(dummy: bool) -> str:
+    """``latest.json``, or for dummy data ``latest-dummy.json``."""
+    return LATEST_DUMMY_FILE if dummy else LATEST_FILE
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -207,9 +217,10 @@ class CacheStore:
             return "ok"
         return "incomplete" if os.path.exists(entry) else "missing"
 
-    def read_latest(self, node: str) -> dict[str, Any] | None:
+    def read_latest(self, node: str, *, dummy: bool = False) -> dict[str, Any] | None:
+        """The node's last key on real data (on dummy data: ``latest-dummy.json``, kept apart)."""
         try:
-            return read_json(os.path.join(self.root, node_folder_name(node), LATEST_FILE), None, expect=dict)
+            return read_json(os.path.join(self.root, node_folder_name(node), latest_file(dummy)), None, expect=dict)
         except DamagedFile:
             return None
 
@@ -220,7 +231,7 @@ class CacheStore:
         folder.mkdir(parents=True, exist_ok=True)
         # not fsynced: a lost latest.json only costs a lookup, and prepare writes many
         record = {"node": node, "key": key, "parts": parts, "updated": now_iso()}
-        write_json(folder / LATEST_FILE, record, durable=False)
+        write_json(folder / latest_file(bool(parts.get("dummy"))), record, durable=False)
 
     # ----------------------------------------------------------- read, write
 
@@ -369,8 +380,8 @@ class CacheStore:
                     size=int(meta["size"]) if "size" in meta else folder_size(entry),
                 )
 
-    def latest_keys(self) -> dict[str, str]:
-        """Node folder -> the key its ``latest.json`` names."""
+    def latest_keys(self, *, dummy: bool = False) -> dict[str, str]:
+        """Node folder -> the key its ``latest.json`` (``latest-dummy.json``) names."""
         found: dict[str, str] = {}
         if not self.root.is_dir():
             return found
@@ -378,7 +389,7 @@ class CacheStore:
             if not node_dir.is_dir() or node_dir.name == LOCKS_DIR:
                 continue
             try:
-                found[node_dir.name] = str(read_json(node_dir / LATEST_FILE, expect=dict)["key"])
+                found[node_dir.name] = str(read_json(node_dir / latest_file(dummy), expect=dict)["key"])
             except (DamagedFile, KeyError):
                 continue
         return found

@@ -57,9 +57,9 @@ def collect_garbage(store: CacheStore, experiments_dir: Path, *, dry_run: bool =
     """Delete unneeded entries of ``store`` (see the module docstring)."""
     report = GcReport()
     referenced = referenced_keys(experiments_dir)
-    latest = store.latest_keys()
+    latest, latest_dummy = store.latest_keys(), store.latest_keys(dummy=True)
     for entry in store.entries():
-        if entry.complete and latest.get(entry.folder) == entry.key:
+        if entry.complete and entry.key in (latest.get(entry.folder), latest_dummy.get(entry.folder)):
             report.kept.append((entry.node, entry.key, "latest"))
             continue
         if entry.complete and (entry.folder, entry.key) in referenced:

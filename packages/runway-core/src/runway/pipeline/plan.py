@@ -160,7 +160,10 @@ def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
 def _why_missing(store: CacheStore, name: str, key: str, parts: Mapping[str, Any], status: str) -> tuple[str, ...]:
     if status == "incomplete":
         return ("entry incomplete (no completion marker)",)
-    latest = store.read_latest(name)
+    # a real run is explained against the last real one, a dummy run against the last dummy one;
+    # only where there is none does the other kind stand in (its reasons then include the dummy flag)
+    dummy = bool(parts.get("dummy"))
+    latest = store.read_latest(name, dummy=dummy) or store.read_latest(name, dummy=not dummy)
     if latest is None or not isinstance(latest.get("parts"), Mapping):
         return ("no entry",)
     if latest.get("key") == key:
