@@ -184,4 +184,4 @@ def test_a_version_without_submitted_jobs_has_nothing_to_cancel_or_follow(projec
     cancel = invoke("cancel", "tiny")
     assert cancel.exit_code == 2 and "no submitted jobs to cancel" in cancel.output
     logs = invoke("logs", "tiny")
-    assert logs.exit_code == 2 and "ran with the local launcher" in logs.output
+    assert logs.exit_code == 2 and "no submitted jobs and no logs/output.log (it is pending)" in logs.output

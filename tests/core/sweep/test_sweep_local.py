@@ -179,4 +179,4 @@ def test_fail_fast_stops_at_the_first_failed_point(project, invoke, runway_built
     assert [p["state"] for p in points] == ["failed", "pending", "pending"]
     assert points[0]["error"] == ExperimentStore(project / "experiments").get("tiny", 1).status["error"]
     assert ExperimentStore(project / "experiments").versions("tiny") == [1]
-    assert "tiny_V1/job.log" in result.output
+    assert "tiny_V1/logs/output.log" in result.output

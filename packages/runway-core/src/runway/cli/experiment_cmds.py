@@ -188,6 +188,9 @@ def experiment(name: str, from_: str | None, config_file: Path | None, opts: tup
             force = True
     path = write_experiment_config(project, name, text, force=force)
     click.echo(f"wrote {path}")
+    from runway.cli import hints
+
+    hints.after_experiment(name, path)
 
 
 # --------------------------------------------------------------------------- train / run
@@ -234,9 +237,13 @@ def _submit_command(
             command=command, name=resolved, config=config, project=project, launcher=launcher or "local",
             loggers=loggers, tags=tags, dummy=dummy, parent=parent,
         )
-        _, handle = submit(submission, _plugins(), wait=wait, dry_run_only=dry_run, echo=click.echo)
+        current, handle = submit(submission, _plugins(), wait=wait, dry_run_only=dry_run, echo=click.echo)
     if handle.state == "failed":
         click.get_current_context().exit(int(handle.info.get("exit_code", 1)) or 1)
+    if handle.state == "completed" and current is not None:
+        from runway.cli import hints
+
+        hints.after_training(current, command)
     return handle.result
 
 
@@ -394,9 +401,14 @@ def infer(name: str, suffix: str | None, version: int | None, checkpoint: str, o
             raise  # a full disk or a read-only folder: reported as such (exit 2)
         raise RunFailed(f"infer of {current.label} failed: {type(exc).__name__}: {exc}") from exc
     click.echo(f"{current.label}: predictions in {out}")
+    from runway.cli import hints
+
     if no_eval:
+        hints.after_test(current, suffix, evaluated=False)
         return {"test_dir": str(out)}
-    return {"test_dir": str(out), "metrics": _evaluate(current, suffix, config, settings, plugins, loggers, _version_tags(current))}
+    metrics = _evaluate(current, suffix, config, settings, plugins, loggers, _version_tags(current))
+    hints.after_test(current, suffix, evaluated=True)
+    return {"test_dir": str(out), "metrics": metrics}
 
 
 @click.command("eval")
@@ -416,7 +428,11 @@ def eval_(name: str, suffix: str | None, version: int | None, opts: tuple[str, .
     config, settings = _stored_config(current, opts)
     _load_project_code(project)
     plugins = _plugins()
-    return {"metrics": _evaluate(current, suffix, config, settings, plugins, loggers, _version_tags(current))}
+    metrics = _evaluate(current, suffix, config, settings, plugins, loggers, _version_tags(current))
+    from runway.cli import hints
+
+    hints.after_test(current, suffix, evaluated=True)
+    return {"metrics": metrics}
 
 
 # --------------------------------------------------------------------------- list / show

@@ -19,9 +19,24 @@ def init(directory: Path, force: bool) -> None:
     experiments/example.jsonnet), data_processing/, executors/, modeling/,
     metrics/, data/, local_cache/, third_party/, experiments/, main.py and the
     marker runway.toml. `runway run example` then trains and tests an MLP on
-    scikit-learn's digits.
+    scikit-learn's digits; init says first how to install what it needs
+    (the [examples] extra) when that is missing.
     """
+    from runway.cli.hints import echo_next
+    from runway.project import Project
+    from runway.project.requirements import missing_requirements, project_requirements, requirements_message
+
     written = create_project(directory, force=force)
     root = directory.resolve()
     click.echo(f"created a Runway project in {root} ({len(written)} files)")
-    click.echo(f"next: cd {directory} && runway run example")
+    project = Project.find(root)
+    missing = missing_requirements(project_requirements(project))
+    steps = [(f"cd {directory}", "")] if root != Path.cwd().resolve() else []
+    if missing:
+        # said now, before the example fails for want of it
+        from runway.project.requirements import install_line
+
+        click.echo(requirements_message(missing, "the example"), err=True)
+        steps.append((install_line(missing), "install what the example needs"))
+    steps.append(("runway run example", "train, test and evaluate the example"))
+    echo_next(steps)

@@ -147,6 +147,42 @@ def _read_from(path: Path, offset: int) -> tuple[str, int]:
     return data.decode("utf-8", errors="replace"), offset + len(data)
 
 
+def _local_logs(version: Any, *, stderr_only: bool, follow: bool) -> None:
+    """A local run's output: its ``logs/output.log`` (stdout and stderr as the terminal showed them)."""
+    from runway.launch.local import JOB_LOG
+
+    if stderr_only:
+        raise ExperimentError(
+            f"{version.label} ran with the local launcher, whose log keeps stdout and stderr together "
+            "as the terminal showed them; `runway logs` without --stderr prints it"
+        )
+    path = version.path / JOB_LOG
+    if not path.is_file():
+        for older in ("job.log", "sweep.log"):  # versions written before logs/output.log
+            if (version.path / older).is_file():
+                path = version.path / older
+                break
+        else:
+            state = version.status.get("state", "unknown")
+            raise ExperimentError(
+                f"{version.label} has no submitted jobs and no {JOB_LOG} (it is {state}): a local run "
+                f"writes its output there as it runs (its metrics: {version.train_dir / 'logs'})"
+            )
+    offset = 0
+    while True:
+        text, offset = _read_from(path, offset)
+        if text:
+            click.echo(text, nl=not text.endswith("\n"))
+        if not follow or version.status.get("state") not in ("pending", "running"):
+            if follow:  # what was written between the last read and the end
+                text, offset = _read_from(path, offset)
+                if text:
+                    click.echo(text, nl=not text.endswith("\n"))
+            return
+        sys.stdout.flush()
+        time.sleep(FOLLOW_POLL_S)
+
+
 def _follow(plugins: Any, record: dict[str, Any], paths: list[Path]) -> None:
     """Print what the files gain until the job ends (and once more after)."""
     offsets = {path: 0 for path in paths}
@@ -177,14 +213,8 @@ def logs(name: str, version: int | None, stderr_only: bool, follow: bool) -> Non
     current = _version(name, version)
     records = _records(current)
     if not records:
-        sweep_log = current.path / "sweep.log"
-        if sweep_log.is_file() and not follow:
-            click.echo(sweep_log.read_text(encoding="utf-8", errors="replace"), nl=False)
-            return
-        raise ExperimentError(
-            f"{current.label} has no submitted jobs: it ran with the local launcher, whose output went to "
-            f"the terminal that started it (its metrics: {current.train_dir / 'logs'})"
-        )
+        _local_logs(current, stderr_only=stderr_only, follow=follow)
+        return
     record = records[-1]
     plugins = _plugins()
     files = _log_files(plugins, record) if (stderr_only or follow) else None

@@ -96,6 +96,9 @@ def prepare(
     ran = sum(1 for a in run.actions.values() if a == "RUN")
     loaded = sum(1 for a in run.actions.values() if a == "LOAD")
     click.echo(f"{ran} node(s) run, {loaded} loaded from {project.cache_dir}", err=True)
+    from runway.cli.hints import after_prepare
+
+    after_prepare(name, config_file)
 
 
 # ---------------------------------------------------------------- pipeline

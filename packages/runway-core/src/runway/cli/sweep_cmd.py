@@ -74,6 +74,9 @@ def _exit_for(outcome: Any, ledger: Any) -> None:
     if outcome.failed:
         click.echo(f"rerun the failed points with `runway sweep resume {ledger_id}`", err=True)
         click.get_current_context().exit(1)
+    from runway.cli.hints import after_sweep
+
+    after_sweep(ledger_id)
 
 
 _launch_options = [

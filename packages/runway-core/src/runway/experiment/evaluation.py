@@ -74,13 +74,18 @@ def compute_metrics(
         )
     predictions = [r.get(prediction_field) for r in records]
     targets = [r.get(target_field) for r in records]
+    from runway.support.progress import progress
+
     results: dict[str, float] = {}
-    for name in names:
-        value = registry[name](predictions, targets)
-        if isinstance(value, dict):
-            results.update({f"{name}/{key}": float(v) for key, v in value.items()})
-        else:
-            results[name] = float(value)
+    with progress(f"eval ({len(records)} records)", len(names), unit="metrics") as bar:
+        for name in names:
+            bar.update(note=name)
+            value = registry[name](predictions, targets)
+            if isinstance(value, dict):
+                results.update({f"{name}/{key}": float(v) for key, v in value.items()})
+            else:
+                results[name] = float(value)
+            bar.advance()
     return results
 
 

@@ -100,7 +100,7 @@ def run_records(built: BuiltModule, settings: Settings, out_dir: Path) -> tuple[
 
     module, datamodule = built.module, built.datamodule
     collector = record_collector_class()(built.records)
-    trainer = predict_trainer(settings, out_dir, callbacks=[collector])
+    trainer = predict_trainer(settings, out_dir, callbacks=[collector, batch_progress(f"infer {out_dir.parent.name} {out_dir.name}")])
     uses_predict = overrides(module, PREDICT_STEP, pl.LightningModule) or not overrides(module, TEST_STEP, pl.LightningModule)
     extra: dict[str, Any] = {}
     if not uses_predict:
@@ -123,6 +123,53 @@ def run_records(built: BuiltModule, settings: Settings, out_dir: Path) -> tuple[
     else:
         trainer.predict(module, dataloaders=module.test_dataloader(), return_predictions=False)
     return collector.records, extra
+
+
+def batch_progress(description: str) -> Any:
+    """A Lightning callback that shows the predict (or test) batches done (:mod:`runway.support.progress`)."""
+    import lightning.pytorch as pl
+
+    from runway.support.progress import progress
+
+    class BatchProgress(pl.Callback):
+        def __init__(self) -> None:
+            self.bar: Any = None
+
+        def _start(self, batches: Any) -> None:
+            total = sum(b for b in batches if isinstance(b, int)) if isinstance(batches, (list, tuple)) else None
+            self.bar = progress(description, total or None, unit="batches")
+
+        def _advance(self) -> None:
+            if self.bar is not None:
+                self.bar.advance()
+
+        def _end(self) -> None:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+        def on_predict_start(self, trainer: Any, pl_module: Any) -> None:
+            self._start(trainer.num_predict_batches)
+
+        def on_predict_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
+            self._advance()
+
+        def on_predict_end(self, trainer: Any, pl_module: Any) -> None:
+            self._end()
+
+        def on_test_start(self, trainer: Any, pl_module: Any) -> None:
+            self._start(trainer.num_test_batches)
+
+        def on_test_batch_end(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
+            self._advance()
+
+        def on_test_end(self, trainer: Any, pl_module: Any) -> None:
+            self._end()
+
+        def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+            self._end()
+
+    return BatchProgress()
 
 
 def predict_trainer(settings: Settings, out_dir: Path, callbacks: list[Any] | None = None) -> Any:

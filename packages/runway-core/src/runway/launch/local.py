@@ -1,7 +1,9 @@
 """Built-in plugin ``local``: execute a job on this machine.
 
 ``launch_job`` executes the version folder in this process
-(:func:`runway.job.execute.execute`); multi-device training needs nothing
+(:func:`runway.job.execute.execute`), its output also appended to the
+version's ``logs/output.log`` (what ``runway logs NAME:V`` prints for a
+local run); multi-device training needs nothing
 more, as Lightning's ``ddp`` strategy starts the other ranks itself and
 they execute the same folder. The handle's ``state`` is ``completed`` with
 the job's result; a failure raises (the command reports it). ``job.wait``
@@ -9,7 +11,8 @@ changes nothing here (the job always runs to its end); ``job.dry_run``
 prints what would run.
 
 ``launch_array`` (a sweep) executes the jobs as child processes
-(``python -m runway execute DIR``), ``parallel`` at a time (the
+(``python -m runway execute DIR``, the output of each in its version's
+``logs/output.log``), ``parallel`` at a time (the
 ``launcher.local.parallel`` resource of the first job, default 1), and
 returns when all have ended, or, with ``fail_fast``, after the first
 failure (the handles of the jobs it did not start read ``not-started``;
@@ -36,8 +39,8 @@ from runway.launch.job import Job, JobHandle
 LAUNCHER_NAME = "local"
 #: the state of an array job that ``fail_fast`` kept from starting
 NOT_STARTED = "not-started"
-#: each child job's output, in its version folder
-JOB_LOG = "job.log"
+#: a local job's output (stdout and stderr, as a terminal shows them), in its version folder
+JOB_LOG = "logs/output.log"
 POLL_S = 0.2
 # how long stopped children get to record that they were interrupted
 STOP_GRACE_S = 30.0
@@ -47,6 +50,28 @@ def _print(line: str) -> None:
     print(line, flush=True)
 
 
+class _ArrayProgress:
+    """The points of an array: a bar on a terminal, the lines above it; elsewhere the lines and,
+    while points run, a line every so often that says how far the array is (:mod:`runway.support.progress`)."""
+
+    def __init__(self, total: int) -> None:
+        from runway.support.progress import progress
+
+        self.bar = progress("sweep", total, unit="points")
+
+    def line(self, text: str) -> None:
+        self.bar.log(text)
+
+    def done(self, state: str) -> None:
+        self.bar.advance(note=f"last: {state}")
+
+    def tick(self, running: int) -> None:
+        self.bar.update(note=f"{running} running")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def run_in_process(job: Job) -> JobHandle:
     """Execute ``job``'s version folder here and now."""
     if job.dry_run:
@@ -54,9 +79,22 @@ def run_in_process(job: Job) -> JobHandle:
                f"runway {' '.join(job.argv)}")
         return JobHandle(launcher=LAUNCHER_NAME, state="dry-run", info={"argv": job.argv})
     from runway.job.execute import execute
+    from runway.support.tee import tee_output
 
-    result = execute(job.version_dir)
+    with tee_output(log_header(job)):
+        result = execute(job.version_dir)
     return JobHandle(launcher=LAUNCHER_NAME, state="completed", result=result, info={"exit_code": 0})
+
+
+def log_header(job: Job) -> Path:
+    """The job's log file, with a line that says which run its next lines come from."""
+    from runway.support.clock import now_iso
+
+    path = Path(job.version_dir) / JOB_LOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"===== runway {job.command} {job.experiment}_V{job.version} ({LAUNCHER_NAME}), {now_iso()}\n")
+    return path
 
 
 @hookimpl
@@ -88,7 +126,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _spawn(job: Job) -> tuple[subprocess.Popen, Any]:
-    log = open(Path(job.version_dir) / JOB_LOG, "ab")  # noqa: SIM115 (closed when the job ends)
+    log = open(log_header(job), "ab")  # noqa: SIM115 (closed when the job ends)
     process = subprocess.Popen(
         [sys.executable, "-m", "runway", *job.argv],
         cwd=str(job.project_root),
@@ -125,6 +163,14 @@ def _state(job: Job, code: int) -> tuple[str, str | None]:
     return "failed", status.get("error") or f"exit code {code}; see {Path(job.version_dir) / JOB_LOG}"
 
 
+@contextmanager
+def _closing(shown: _ArrayProgress) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        shown.close()
+
+
 def run_array(jobs: list[Job], *, parallel: int = 1, fail_fast: bool = False) -> list[JobHandle]:
     """Execute ``jobs`` as child processes, ``parallel`` at a time; one handle each, in order."""
     from runway.experiment.status import write_status
@@ -134,14 +180,15 @@ def run_array(jobs: list[Job], *, parallel: int = 1, fail_fast: bool = False) ->
     running: dict[int, tuple[subprocess.Popen, Any, float]] = {}
     total = len(jobs)
     stopped = False
-    with _terminate_as_interrupt():
+    shown = _ArrayProgress(total)
+    with _terminate_as_interrupt(), _closing(shown):
         try:
             while (queue and not stopped) or running:
                 while queue and len(running) < max(1, parallel) and not stopped:
                     index = queue.popleft()
                     process, log = _spawn(jobs[index])
                     running[index] = (process, log, time.monotonic())
-                    _print(f"[{index + 1}/{total}] {jobs[index].experiment}_V{jobs[index].version}: running (pid {process.pid})")
+                    shown.line(f"[{index + 1}/{total}] {jobs[index].experiment}_V{jobs[index].version}: running (pid {process.pid})")
                 done = [i for i, (process, _, _) in running.items() if process.poll() is not None]
                 for index in done:
                     process, log, started = running.pop(index)
@@ -151,18 +198,20 @@ def run_array(jobs: list[Job], *, parallel: int = 1, fail_fast: bool = False) ->
                         launcher=LAUNCHER_NAME, state=state,
                         info={"exit_code": process.returncode, "error": error, "record": {"launcher": LAUNCHER_NAME, "pid": process.pid}},
                     )
+                    shown.done(state)
                     detail = f": {error}" if error else ""
-                    _print(f"[{index + 1}/{total}] {jobs[index].experiment}_V{jobs[index].version}: {state} in {time.monotonic() - started:.1f} s{detail}")
+                    shown.line(f"[{index + 1}/{total}] {jobs[index].experiment}_V{jobs[index].version}: {state} in {time.monotonic() - started:.1f} s{detail}")
                     if state == "failed":
-                        _print(f"    log: {Path(jobs[index].version_dir) / JOB_LOG}")
+                        shown.line(f"    log: {Path(jobs[index].version_dir) / JOB_LOG}")
                     if fail_fast and state == "failed" and not stopped:
                         stopped = True
-                        _print(f"--fail-fast: stopping after the first failure; {len(queue)} job(s) not started")
+                        shown.line(f"--fail-fast: stopping after the first failure; {len(queue)} job(s) not started")
                         _stop(running)
                 if not done:
+                    shown.tick(len(running))
                     time.sleep(POLL_S)
         except KeyboardInterrupt:
-            _print(f"interrupted; stopping {len(running)} running job(s)")
+            shown.line(f"interrupted; stopping {len(running)} running job(s)")
             _stop(running)
             for index in running:
                 write_status(Path(jobs[index].version_dir), "interrupted", reason="the array was interrupted")

@@ -33,26 +33,67 @@ from runway.plugins.manager import Plugins, get_plugins
 
 
 class Progress:
-    """Plain progress lines on a stream (stderr by default)."""
+    """The pipeline's reporter: a line per node started and done on a stream (stderr by default).
+
+    On a terminal (and not ``runway -q``) a bar over the run's nodes is drawn
+    instead of the start lines (:mod:`runway.support.progress`), with the
+    node running and the size of the last one written; the done lines stay
+    above it. ``runway -q`` keeps the warnings only; ``quiet=True``
+    prints nothing.
+    """
 
     def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        from runway.support.verbosity import is_quiet
+
         self.stream = stream
         self.quiet = quiet
+        self.terse = quiet or is_quiet()
+        self._bar: Any = None
+        self._done = 0
 
-    def _write(self, line: str) -> None:
-        if not self.quiet:
+    def _write(self, line: str, *, always: bool = False) -> None:
+        if self.quiet or (self.terse and not always):
+            return
+        if self._bar is not None:
+            self._bar.log(line)
+        else:
             print(line, file=self.stream or sys.stderr, flush=True)
 
+    def _bar_for(self, total: int) -> Any:
+        if self._bar is None and not self.terse:
+            from runway.support.progress import on_terminal, progress
+
+            if on_terminal(self.stream or sys.stderr):
+                import atexit
+
+                self._bar = progress("prepare", total, unit="nodes", stream=self.stream or sys.stderr, terminal=True)
+                atexit.register(self.close)  # a failed run leaves no bar behind
+        return self._bar
+
+    def close(self) -> None:
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            bar.close()
+
     def start(self, index: int, total: int, name: str, action: str, reasons: Iterable[str]) -> None:
+        bar = self._bar_for(total)
+        if bar is not None:
+            bar.update(note=f"{action.lower()} {name}")
+            return
         why = "; ".join(reasons)
         self._write(f"[{index}/{total}] {action:<4} {name}" + (f"  ({why})" if why else ""))
 
     def done(self, index: int, total: int, name: str, action: str, seconds: float, detail: str = "") -> None:
         verb = "loaded" if action == LOAD else "done"
         self._write(f"[{index}/{total}] {verb:<6} {name} in {seconds:.2f}s" + (f"  {detail}" if detail else ""))
+        self._done += 1
+        if self._bar is not None:
+            self._bar.update(completed=self._done, note=f"{name} {detail}".strip())
+            if self._done >= total:
+                self.close()
 
     def warning(self, message: str) -> None:
-        self._write(f"warning: {message}")
+        self._write(f"warning: {message}", always=True)
 
     def info(self, message: str) -> None:
         self._write(message)

@@ -9,6 +9,7 @@ marker file ``runway.toml`` that ``runway init`` writes. Its optional keys:
     experiments_dir = "experiments"
     code_dirs = ["data_processing", "executors", "modeling", "metrics"]
     data_code_dirs = ["data_processing"]  # what data commands import; default: see below
+    requires = ["runway-core[examples]"]  # what the code needs installed (runway.project.requirements)
 
 Data commands (``prepare``, ``pipeline``, ``cache``) import only the modules
 that can register what a pipeline needs, so that they never pay for the
@@ -100,10 +101,13 @@ class Project:
 
         Their ``@register_transform`` and hook registrations then count. An
         error in one of them propagates with its traceback: it is the user's
-        code and they need to see it.
+        code and they need to see it. What ``requires`` names is checked
+        first (:mod:`runway.project.requirements`): a missing package is
+        an error that says how to install it.
         """
         if self._code_loaded:
             return
+        self.check_requirements()
         self._code_loaded = True
         self._data_code_loaded = True
         for folder in self.code_dirs:
@@ -117,6 +121,7 @@ class Project:
         """
         if self._data_code_loaded:
             return
+        self.check_requirements()
         self._data_code_loaded = True
         explicit = self.settings.get("data_code_dirs")
         if explicit is not None:
@@ -132,6 +137,12 @@ class Project:
                     continue
                 if any(marker in text for marker in DATA_MARKERS):
                     self._import(path)
+
+    def check_requirements(self) -> None:
+        """Raise :class:`runway.project.requirements.MissingRequirements` when ``requires`` is not installed."""
+        from runway.project.requirements import check_project
+
+        check_project(self)
 
     def _import(self, path: Path) -> None:
         root = str(self.root)

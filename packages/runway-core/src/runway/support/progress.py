@@ -141,7 +141,11 @@ class ProgressBar:
         else:
             done = f"{self.completed}{' ' + self.unit if self.unit else ''}"
         elapsed = time.monotonic() - self.started
-        rate = f", {self.completed / elapsed:.1f} {self.unit or 'items'}/s" if elapsed > 0 and self.completed else ""
+        rate = ""
+        if elapsed > 0 and self.completed:
+            per_second = self.completed / elapsed
+            one = (self.unit[:-1] if self.unit.endswith("s") else self.unit) or "item"
+            rate = f", {per_second:.1f} {self.unit or 'items'}/s" if per_second >= 1 else f", {elapsed / self.completed:.1f} s per {one}"
         note = f"  {self.note}" if self.note else ""
         return f"{self.description}: {done}, {elapsed:.1f} s{rate}{note}"
 

@@ -32,6 +32,8 @@ EXPERIMENT_NAME = "hf_text_classification"
 DATA_FILE = Path("data") / "hf_text_classification" / "sentences.csv"
 TOKENIZER_DIR = Path("tokenizers") / "hf_wordpiece"
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+#: what the example needs installed (its tokenizer and model): the [transformers] extra
+REQUIRES = ("runway-hf[transformers]",)
 
 _SUBJECTS = ["the film", "this book", "the meal", "our trip", "the concert", "that game", "the show", "my stay"]
 _POSITIVE = ["wonderful", "delightful", "brilliant", "superb", "charming", "excellent", "lovely", "great"]
@@ -153,13 +155,12 @@ local bert_tiny = {{
 def write_example(project_dir: Path | str, *, rows: int = 400, epochs: int = 2, seed: int = 0) -> Path:
     """Write the example's data, tokenizer and config into ``project_dir``; return the config path.
 
-    A folder that is not yet a Runway project gets an empty ``runway.toml``.
+    A folder that is not yet a Runway project gets a ``runway.toml``; either
+    way its ``requires`` names :data:`REQUIRES`, so that every run checks it.
     """
     root = Path(project_dir)
     root.mkdir(parents=True, exist_ok=True)
-    marker = root / "runway.toml"
-    if not marker.exists():
-        marker.write_text("", encoding="utf-8")
+    require(root / "runway.toml", REQUIRES)
     sentences = synthetic_sentences(rows, seed)
     data_file = root / DATA_FILE
     data_file.parent.mkdir(parents=True, exist_ok=True)
@@ -174,13 +175,37 @@ def write_example(project_dir: Path | str, *, rows: int = 400, epochs: int = 2, 
     return config
 
 
+def require(marker: Path, requirements: Iterable[str]) -> None:
+    """Add ``requirements`` to the ``requires`` of the project marker ``marker`` (made when missing)."""
+    import re
+    import tomllib
+
+    text = marker.read_text(encoding="utf-8") if marker.exists() else ""
+    current = list(tomllib.loads(text).get("requires", [])) if text.strip() else []
+    wanted = current + [r for r in requirements if r not in current]
+    if wanted == current and text:
+        return
+    line = "requires = [" + ", ".join(json.dumps(r) for r in wanted) + "]"
+    pattern = re.compile(r"^requires\s*=.*$", re.M)
+    text = pattern.sub(line, text, count=1) if pattern.search(text) else text + ("" if not text or text.endswith("\n") else "\n") + line + "\n"
+    marker.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m runway_hf.examples.text_classification PROJECT_DIR", file=sys.stderr)
         raise SystemExit(2)
+    from runway.project.requirements import missing_requirements, requirements_message
+
+    missing = missing_requirements(REQUIRES)
+    if missing:  # said before anything is written or fails for want of it
+        print(f"Error: {requirements_message(missing, 'the example')}", file=sys.stderr)
+        raise SystemExit(2)
     config = write_example(args[0])
-    print(f"wrote {config}; now: cd {args[0]} && runway run {EXPERIMENT_NAME}")
+    print(f"wrote {config}")
+    print("next:")
+    print(f"  cd {args[0]} && runway run {EXPERIMENT_NAME}   train, test and evaluate it")
 
 
 if __name__ == "__main__":
