@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from runway_project import RANKS_EXECUTOR, SLOW_EXECUTOR, small_opts
-from test_train_on_slurm import job_files, only_version, wait_until
-
 from runway.launch.records import read_job_records
 from runway.logging.csv_logger import read_metrics
+from runway_project import RANKS_EXECUTOR, SLOW_EXECUTOR, small_opts
+from test_train_on_slurm import job_files, only_version, wait_until
 
 LIMIT_S = 300
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from test_train_on_slurm import wait_until
-
 from runway.experiment.store import ExperimentStore
 from runway.launch.records import read_job_records
+from test_train_on_slurm import wait_until
 
 LIMIT_S = 240
 
@@ -198,3 +197,28 @@ def test_independent_nodes_run_at_once_on_both_nodes(project, runway_cli: Callab
     assert [(r["node"], r["after"]) for r in records] == [("output:squares", []), ("output:total", [])]
     # each job takes a whole node, so the two ran side by side, one on each
     assert sorted(host for r in records for host in job_hosts(r)) == list(slurm_cluster.nodes[:2])
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+@pytest.mark.timeout(LIMIT_S)
+def test_training_whose_data_is_not_cached_submits_the_pipeline_first_and_waits_for_it(
+    runway_project: Callable[..., Path], runway_plugins, slurm_cluster, runway_cli: Callable[..., Result]
+):
+    from runway_project import small_opts
+
+    project = runway_project()
+    opts = [*small_opts(slurm_cluster.partition), "+launcher.slurm.prepare_first=true"]
+
+    result = runway_cli("train", "example", "--launcher", "slurm", "--wait", "--opts", *opts)
+
+    assert result.exit_code == 0, result.output
+    version = only_version(project, "example")
+    *data, train = read_job_records(version.path)
+    assert [r["node"] for r in data] == ["input:digits", "split", "normalise", "output:tensors"]
+    assert [r["after"] for r in data] == [[], [data[0]["job_id"]], [data[1]["job_id"]], [data[2]["job_id"]]]
+    assert train["command"] == "train" and "node" not in train
+    script = (version.path / "slurm" / f"{train['job_id']}_submission.sh").read_text()
+    assert "#SBATCH --dependency=afterok:" + ":".join(r["job_id"] for r in data) in script
+    assert version.status["state"] == "completed" and version.status["job_type"] == "train"
+    assert "0 to run, 1 to load" in runway_cli("pipeline", "explain", "example", "--opts", small_opts("x")[0]).output

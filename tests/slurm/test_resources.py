@@ -162,3 +162,20 @@ def test_the_command_calls_its_entry_with_the_folder_and_fails_the_job_on_bad_in
     with pytest.raises(SlurmJobFailed, match="no job.json"):
         RunwayCommand(folder, workdir=tmp_path)()
     assert "no job.json" in capsys.readouterr().err
+
+
+def test_pipeline_node_options_are_checked_and_laid_over_the_section():
+    from runway_slurm.resources import check_section, pipeline_node_section
+
+    section = {"time": 5, "nodes": 2, "prepare_first": True, "pipeline_nodes": {"process:tok": {"cpus_per_task": 4}}}
+    assert check_section(section) == []
+    # one task per node job: a training job's nodes do not carry over
+    assert pipeline_node_section(section, "process:tok") == {"time": 5, "cpus_per_task": 4}
+    assert pipeline_node_section(section, "other") == {"time": 5}
+    problems = check_section({"prepare_first": "yes", "pipeline_nodes": {"a": {"cpus_per_task": 0}, "b": 3}})
+    assert problems == [
+        "launcher.slurm.prepare_first: expected true or false (true: a training job whose data is not cached submits "
+        "the pipeline's node jobs first), got 'yes'",
+        "launcher.slurm.pipeline_nodes.a.cpus_per_task: expected an integer >= 1, got 0",
+        "launcher.slurm.pipeline_nodes.b: expected a mapping of SLURM options, got int",
+    ]

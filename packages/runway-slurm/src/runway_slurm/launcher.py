@@ -7,6 +7,7 @@ job is actually launched.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import re
 import shutil
@@ -27,7 +28,7 @@ from runway.support.clock import now_iso
 from runway.support.processes import this_host
 from runway_slurm.records import append_record
 from runway_slurm.resources import SECTION, SlurmResources, resources_for_job
-from runway_slurm.status import JobState, query_state, tail
+from runway_slurm.status import JobState, cancel, query_state, tail
 
 LAUNCHER = "slurm"
 SUBMITIT_FOLDER = "slurm"
@@ -134,14 +135,24 @@ def _record(job: Job, job_id: str, folder: Path, resources: SlurmResources, job_
     return record
 
 
-def submit(job: Job, *, entry: str = RUNWAY_EXECUTE, out: TextIO | None = None) -> JobHandle:
+def with_dependency(resources: SlurmResources, after_ids: Sequence[str]) -> SlurmResources:
+    """``resources`` of a job that starts once every job of ``after_ids`` completed
+    (``--dependency=afterok:...``), and is cancelled when one of them fails."""
+    if not after_ids:
+        return resources
+    extra = {**resources.additional_parameters, "dependency": "afterok:" + ":".join(after_ids), "kill_on_invalid_dep": "yes"}
+    return dataclasses.replace(resources, additional_parameters=extra)
+
+
+def submit(job: Job, *, entry: str = RUNWAY_EXECUTE, out: TextIO | None = None, after: Sequence[str] = ()) -> JobHandle:
     """Submit ``job`` and return at once (state ``submitted``).
 
     ``entry`` is the ``module:function`` that each task calls with the
     version folder; it is the job executor unless a test or tool says otherwise.
+    ``after``: job ids that must complete first.
     """
     out = out or sys.stderr
-    resources = job_resources(job)
+    resources = with_dependency(job_resources(job), after)
     folder = submitit_folder(job)
     job_name = default_job_name(job) if resources.job_name is None else resources.job_name
     executor = make_executor(folder, resources, job_name)
@@ -227,7 +238,17 @@ def launch(job: Job, *, entry: str = RUNWAY_EXECUTE, out: TextIO | None = None) 
         )
         print(script, flush=True)
         return JobHandle(launcher=LAUNCHER, state="dry-run", info={"sbatch_script": script})
-    handle = submit(job, entry=entry, out=out)
+    after: list[str] = []
+    if resources.prepare_first and job.command in ("train", "run"):
+        from runway_slurm.pipeline import submit_data_jobs
+
+        after = submit_data_jobs(job, out=out)
+    try:
+        handle = submit(job, entry=entry, out=out, after=after)
+    except BaseException:
+        for job_id in after:  # the data jobs were for this job alone
+            cancel(job_id)
+        raise
     if not job.wait:
         return handle
     return follow(handle.info["record"], out=out)

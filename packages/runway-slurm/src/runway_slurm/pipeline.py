@@ -24,8 +24,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runway.launch.job import Job, JobHandle
+
 from runway_slurm.command import RunwayCommand
-from runway_slurm.launcher import LAUNCHER, POLL_INTERVAL_S, _record, _sbatch_errors, make_executor, submitit_folder
+from runway_slurm.launcher import (
+    LAUNCHER,
+    POLL_INTERVAL_S,
+    _record,
+    _sbatch_errors,
+    make_executor,
+    submitit_folder,
+    with_dependency,
+)
 from runway_slurm.resources import SlurmResources, pipeline_node_section
 from runway_slurm.status import cancel, query_state, tail
 
@@ -40,14 +49,7 @@ def node_resources(job: Job, node: str, after_ids: list[str]) -> SlurmResources:
     """The resources of ``node``'s job: its section, plus the dependency on ``after_ids``."""
     section = pipeline_node_section(job.resources, node)
     resources = SlurmResources.from_section(section, where=f"launcher.slurm (pipeline node {node})")
-    if after_ids:
-        extra = {
-            **resources.additional_parameters,
-            "dependency": "afterok:" + ":".join(after_ids),
-            "kill_on_invalid_dep": "yes",
-        }
-        resources = dataclasses.replace(resources, additional_parameters=extra)
-    return resources
+    return with_dependency(resources, after_ids)
 
 
 def _dry_run(job: Job, out: TextIO) -> JobHandle:
@@ -75,12 +77,36 @@ def submit_pipeline(job: Job, *, out: TextIO | None = None) -> JobHandle:
     out = out or sys.stderr
     if job.dry_run:
         return _dry_run(job, out)
+    records = submit_nodes(job, job.plan or [], out=out)
+    ids = [record["job_id"] for record in records]
+    handle = JobHandle(launcher=LAUNCHER, state="submitted", job_id=",".join(ids), info={"records": records})
+    if not job.wait:
+        return handle
+    return follow_pipeline(records, out=out)
+
+
+def submit_data_jobs(job: Job, *, out: TextIO | None = None) -> list[str]:
+    """``prepare_first``: submit the node jobs that compute the uncached data of
+    training ``job`` (into its version folder); returns their job ids."""
+    from runway.job.spec import read_spec
+    from runway.pipeline.submit import data_jobs
+
+    entries = data_jobs(Path(job.version_dir), job.config or {}, Path(job.project_root), dummy=read_spec(job.version_dir).dummy)
+    if not entries:
+        return []
+    records = submit_nodes(job, entries, out=out or sys.stderr)
+    return [record["job_id"] for record in records]
+
+
+def submit_nodes(job: Job, entries: list[dict[str, Any]], *, out: TextIO) -> list[dict[str, Any]]:
+    """Submit one job per entry, in order, each after the jobs of its ``after`` nodes;
+    a refusal cancels the ones already submitted."""
     folder = submitit_folder(job)
     version_dir = Path(job.version_dir).absolute()
     ids: dict[str, str] = {}
     records: list[dict[str, Any]] = []
     try:
-        for entry in job.plan or []:
+        for entry in entries:
             node = entry["node"]
             after_ids = [ids[parent] for parent in entry["after"]]
             resources = node_resources(job, node, after_ids)
@@ -101,10 +127,7 @@ def submit_pipeline(job: Job, *, out: TextIO | None = None) -> JobHandle:
         for record in records:  # nothing half-submitted stays queued
             cancel(record["job_id"])
         raise
-    handle = JobHandle(launcher=LAUNCHER, state="submitted", job_id=",".join(ids.values()), info={"records": records})
-    if not job.wait:
-        return handle
-    return follow_pipeline(records, out=out)
+    return records
 
 
 def follow_pipeline(records: list[dict[str, Any]], *, out: TextIO | None = None, poll_s: float = POLL_INTERVAL_S) -> JobHandle:

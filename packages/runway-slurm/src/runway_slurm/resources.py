@@ -46,6 +46,7 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "max_timeouts": ((int,), "how often a timed-out job is requeued"),
     "array_parallelism": ((int,), "how many array tasks may run at once"),
     "pipeline_nodes": ((dict,), "a mapping of pipeline node names to the SLURM options of their `runway prepare` jobs"),
+    "prepare_first": ((bool,), "true or false (true: a training job whose data is not cached submits the pipeline's node jobs first)"),
 }
 #: per-node settings of a pipeline submission; not an option of any one job
 PIPELINE_NODES = "pipeline_nodes"
@@ -127,7 +128,7 @@ def check_section(section: Any, where: str = SECTION) -> list[str]:
             problems.append(f"{where}.{key}: unknown key.{did_you_mean(key, KEYS)} Known keys: {', '.join(sorted(KEYS))}")
             continue
         types, description = spec
-        if isinstance(value, bool) or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             problems.append(f"{where}.{key}: expected {description}, got {value!r}")
             continue
         problems.extend(_check_value(f"{where}.{key}", key, value))
@@ -143,9 +144,10 @@ def check_section(section: Any, where: str = SECTION) -> list[str]:
 
 def pipeline_node_section(section: Mapping[str, Any] | None, node: str) -> dict[str, Any]:
     """The ``launcher.slurm`` options of pipeline node ``node``'s job: the
-    section's own options (the default for all nodes), updated by
+    section's own options (the default for all nodes; a training job's
+    ``nodes``, tasks and GPUs excepted: a node job is one task), updated by
     ``pipeline_nodes[node]``."""
-    section = dict(section or {})
+    section = {k: v for k, v in dict(section or {}).items() if k not in ("nodes", "tasks_per_node", "gpus_per_node", "prepare_first")}
     per_node = section.pop(PIPELINE_NODES, None) or {}
     return {**section, **dict(per_node.get(node) or {})}
 
@@ -204,6 +206,7 @@ class SlurmResources:
     signal_delay_s: int = DEFAULT_SIGNAL_DELAY_S
     max_timeouts: int = DEFAULT_MAX_TIMEOUTS
     array_parallelism: int | None = None
+    prepare_first: bool = False
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any] | None, where: str = SECTION) -> "SlurmResources":
@@ -233,6 +236,7 @@ class SlurmResources:
             signal_delay_s=section.get("signal_delay_s", DEFAULT_SIGNAL_DELAY_S),
             max_timeouts=section.get("max_timeouts", DEFAULT_MAX_TIMEOUTS),
             array_parallelism=section.get("array_parallelism"),
+            prepare_first=bool(section.get("prepare_first", False)),
         )
 
     @property

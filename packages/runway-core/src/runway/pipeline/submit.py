@@ -22,6 +22,12 @@ sees: submitting writes a marker into it, and a node that cannot see the
 marker fails at once, naming the folder and its host. A node that fails
 marks the version ``failed`` naming the node; the launcher stops the jobs
 that wait for it.
+
+A launcher may also run a training job's uncached data this way first
+(:func:`data_jobs`; the slurm launcher does with ``launcher.slurm.prepare_first``):
+the node jobs go into the training version's folder and the training job
+waits for them; they leave the version's status to the training job unless
+one fails.
 """
 
 from __future__ import annotations
@@ -95,7 +101,8 @@ def _experiment_name(name: str | None, config_file: Path | None) -> str:
     raise PipelineError("give an experiment NAME or --config FILE")
 
 
-def _shared_cache(cache_dir: Path) -> Path:
+def mark_shared(cache_dir: Path) -> Path:
+    """Write the marker that node jobs look for in the cache folder (see :func:`execute_node`)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     marker = cache_dir / SHARED_MARKER
     if not marker.is_file():
@@ -126,7 +133,12 @@ def submit_pipeline(
     nothing was submitted). With ``dry_run`` nothing is written: the launcher
     prints the jobs and their dependencies.
     """
-    from runway.job.submit import Submission, base_provenance, check_launcher, discard_version
+    from runway.job.submit import (
+        Submission,
+        base_provenance,
+        check_launcher,
+        discard_version,
+    )
     from runway.launch.job import Job
     from runway.pipeline import plan_pipeline
     from runway.plugins import get_plugins
@@ -162,7 +174,7 @@ def submit_pipeline(
         if handle is None:
             raise plugins.unknown("launcher", launcher, plugins.implementers("launch_job"))
         return handle
-    _shared_cache(cache_dir)
+    mark_shared(cache_dir)
     version = _create_version(experiment, config, project, launcher, jobs, cache_dir, dummy, plugins, Submission, base_provenance)
     echo(f"{version.label}: {version.path}")
     job.version_dir, job.version = version.path, version.number
@@ -223,13 +235,44 @@ def _create_version(
         {**base_provenance(sub, plugins), "version": version.number, "config_fingerprint": spec.fingerprint, "created": now},
     )
     write_spec(version.path, spec)
-    write_json(version.path / PLAN_FILE, {"cache_dir": str(cache_dir), "dummy": dummy, "jobs": jobs})
-    for entry in jobs:
-        folder = version.path / NODES_FOLDER / entry["folder"]
-        folder.mkdir(parents=True)
-        write_json(folder / NODE_FILE, {**entry, "cache_dir": str(cache_dir)})
+    write_node_folders(version.path, jobs, cache_dir, dummy=dummy)
     write_status(version.path, "pending", job_type=PREPARE_COMMAND, launcher=launcher, pid=None, host=None)
     return version
+
+
+def write_node_folders(version_dir: Path, jobs: list[dict[str, Any]], cache_dir: Path, *, dummy: bool, owns_status: bool = True) -> None:
+    """``pipeline.json`` and one folder per node job under ``version_dir/pipeline/``.
+
+    ``owns_status``: the node jobs report the version's state (a ``prepare``
+    submission); ``False`` when they only prepare the data of a training job
+    that follows them (they then mark the version only ``failed``).
+    """
+    from runway.support.files import write_json
+
+    write_json(Path(version_dir) / PLAN_FILE, {"cache_dir": str(cache_dir), "dummy": dummy, "jobs": jobs})
+    for entry in jobs:
+        folder = Path(version_dir) / NODES_FOLDER / entry["folder"]
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / NODE_FILE, {**entry, "cache_dir": str(cache_dir), "owns_status": owns_status})
+
+
+def data_jobs(version_dir: Path, config: dict[str, Any], project_root: Path, *, dummy: bool) -> list[dict[str, Any]]:
+    """The node jobs that would compute the uncached data of the training job in
+    ``version_dir`` (its pipeline's outputs), their folders written; ``[]`` when
+    everything is cached or the config has no pipeline."""
+    from runway.pipeline import plan_pipeline
+    from runway.project import Project
+
+    if not isinstance(config.get("data_pipeline"), Mapping):
+        return []
+    project = Project.find(project_root, required=False) or Project(root=Path(project_root))
+    plan = plan_pipeline(config, project, dummy=dummy)
+    jobs = plan_jobs(plan)
+    if jobs:
+        cache_dir = Path(project.cache_dir).resolve()
+        mark_shared(cache_dir)
+        write_node_folders(version_dir, jobs, cache_dir, dummy=dummy, owns_status=False)
+    return jobs
 
 
 # --------------------------------------------------------------------------- on the node
@@ -260,10 +303,12 @@ def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
             f"node {node}: {this_host()} cannot see the cache folder {cache_dir} (no {SHARED_MARKER} there, which "
             "`runway prepare` wrote when it submitted); put cache_dir (runway.toml) on storage that every node shares"
         )
-        write_status(version_dir, "failed", job_type=PREPARE_COMMAND, node=node, error=str(error))
+        job_type = PREPARE_COMMAND if entry.get("owns_status", True) else None
+        write_status(version_dir, "failed", job_type=job_type, node=node, error=str(error))
         raise error
     spec, config = load_job(version_dir)
-    if not _version_failed(version_dir):
+    owns_status = bool(entry.get("owns_status", True))
+    if owns_status and not _version_failed(version_dir):
         write_status(version_dir, "running", job_type=PREPARE_COMMAND, node=node)
     try:
         run = run_pipeline(
@@ -275,15 +320,14 @@ def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
             cache_dir=cache_dir,
         )
     except BaseException as exc:
-        write_status(
-            version_dir, "failed", job_type=PREPARE_COMMAND, node=node, error=f"node {node} failed: {type(exc).__name__}: {exc}"
-        )
+        job_type = PREPARE_COMMAND if owns_status else spec.command
+        write_status(version_dir, "failed", job_type=job_type, node=node, error=f"node {node} failed: {type(exc).__name__}: {exc}")
         raise
     done = {"node": node, "key": run.keys.get(node), "action": run.actions.get(node), "host": this_host()}
     write_json(folder / DONE_FILE, done)
     print(f"{node}: {done['action']} {str(done['key'])[:12]} into {cache_dir}", flush=True)
     nodes_dir = version_dir / NODES_FOLDER
-    if all((other / DONE_FILE).is_file() for other in nodes_dir.iterdir() if other.is_dir()) and not _version_failed(version_dir):
+    if owns_status and all((other / DONE_FILE).is_file() for other in nodes_dir.iterdir() if other.is_dir()) and not _version_failed(version_dir):
         write_status(version_dir, "completed", job_type=PREPARE_COMMAND)
     return done
 
