@@ -81,7 +81,7 @@ def test_run_example_prints_no_library_noise_and_ends_with_its_next_step(ran):
 def test_a_local_run_keeps_its_output_for_runway_logs(demo, ran):
     log = demo / "experiments" / "example_V1" / "logs" / "output.log"
     assert log.is_file()
-    shown = _runway("logs", "example", "--version", "1", cwd=demo)
+    shown = _runway("logs", "example:1", cwd=demo)
     assert shown.returncode == 0, shown.stdout
     assert shown.stdout.startswith("===== runway run example_V1 (local), ")
     assert "example_V1: trained; best checkpoint" in shown.stdout

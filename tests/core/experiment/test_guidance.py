@@ -95,9 +95,13 @@ def test_infer_and_eval_end_with_show_and_the_records(trained, invoke):
     last = _last_lines(inferred.output, 5)
     assert last[0] == "next:" and last[1].split()[:3] == ["runway", "show", "tiny:1"]
     assert last[-1].strip() == f"records: {Path('experiments') / 'tiny_V1' / 'test-test'}"
-    evaluated = invoke("eval", "tiny", "test")
+    evaluated = invoke("eval", "tiny:1:test")
     assert evaluated.exit_code == 0
     assert _last_lines(evaluated.output, 5)[0] == "next:"
+    # infer and eval run here, on a version that exists: their output joins its log too
+    log = (trained / "experiments" / "tiny_V1" / "logs" / "output.log").read_text(encoding="utf-8")
+    assert "===== runway infer tiny_V1 test, " in log and "===== runway eval tiny_V1 test, " in log
+    assert "tiny_V1: predictions in" in log and log.rstrip().endswith("test-test")
 
 
 def test_quiet_leaves_the_next_steps_out(trained, invoke):
@@ -113,5 +117,5 @@ def test_after_training_names_show_infer_and_list(trained, runway_cli, capsys):
     hints.after_training(version, "train")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "next:"
-    assert [line.split()[:3] for line in lines[1:4]] == [["runway", "show", "tiny:1"], ["runway", "infer", "tiny"], ["runway", "list", "every"]]
+    assert [line.split()[:3] for line in lines[1:4]] == [["runway", "show", "tiny:1"], ["runway", "infer", "tiny:1"], ["runway", "list", "every"]]
     assert lines[-1].strip() == f"records: {Path('experiments') / 'tiny_V1'}"

@@ -392,6 +392,9 @@ def infer(name: str, suffix: str | None, version: int | None, checkpoint: str, o
     check_checkpoint(find_checkpoint(current, checkpoint))
     _load_project_code(project)
     plugins = _plugins()
+    from runway.launch.local import version_log
+
+    click.get_current_context().with_resource(version_log(current.path, f"infer {current.label} {suffix}"))
     try:
         out = infer_version(current, suffix, config, project, plugins, settings=settings, checkpoint=checkpoint, dummy=dummy)
     except RunwayError:
@@ -428,6 +431,9 @@ def eval_(name: str, suffix: str | None, version: int | None, opts: tuple[str, .
     config, settings = _stored_config(current, opts)
     _load_project_code(project)
     plugins = _plugins()
+    from runway.launch.local import version_log
+
+    click.get_current_context().with_resource(version_log(current.path, f"eval {current.label} {suffix}"))
     metrics = _evaluate(current, suffix, config, settings, plugins, loggers, _version_tags(current))
     from runway.cli import hints
 

@@ -58,7 +58,7 @@ def after_training(version: Any, command: str = "train") -> None:
         records = version.test_dir(suffix)
         steps.append((f"runway compare {version.name}", "compare it with the experiment's other versions"))
     else:
-        steps.append((f"runway infer {version.name} test --version {version.number}", "predict the test split and evaluate"))
+        steps.append((f"runway infer {address(version)} test", "predict the test split and evaluate"))
     steps.append(("runway list", "every version side by side"))
     echo_next(steps, records=records)
 
@@ -68,11 +68,11 @@ def after_test(version: Any, suffix: str, *, evaluated: bool) -> None:
     if evaluated:
         steps = [
             (f"runway show {address(version)}", "its metrics beside its config"),
-            (f"runway show {version.name} --version {version.number} --records {suffix}", "the per-sample records (JSON lines)"),
+            (f"runway show {address(version)} --records {suffix}", "the per-sample records (JSON lines)"),
             ("runway list", "every version side by side"),
         ]
     else:
-        steps = [(f"runway eval {version.name} {suffix} --version {version.number}", "compute the metrics of these predictions")]
+        steps = [(f"runway eval {address(version)}:{suffix}", "compute the metrics of these predictions")]
     echo_next(steps, records=version.test_dir(suffix))
 
 

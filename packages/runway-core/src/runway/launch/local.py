@@ -88,13 +88,26 @@ def run_in_process(job: Job) -> JobHandle:
 
 def log_header(job: Job) -> Path:
     """The job's log file, with a line that says which run its next lines come from."""
+    return start_log(Path(job.version_dir), f"{job.command} {job.experiment}_V{job.version} ({LAUNCHER_NAME})")
+
+
+def start_log(version_dir: Path, title: str) -> Path:
+    """``version_dir``'s log file, with a ``===== runway TITLE, TIME`` line appended."""
     from runway.support.clock import now_iso
 
-    path = Path(job.version_dir) / JOB_LOG
+    path = Path(version_dir) / JOB_LOG
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(f"===== runway {job.command} {job.experiment}_V{job.version} ({LAUNCHER_NAME}), {now_iso()}\n")
+        fh.write(f"===== runway {title}, {now_iso()}\n")
     return path
+
+
+def version_log(version_dir: Path, title: str) -> Any:
+    """A context in which this process's output is also appended to ``version_dir``'s log
+    (``infer`` and ``eval``, which run here on a version that exists)."""
+    from runway.support.tee import tee_output
+
+    return tee_output(start_log(version_dir, title))
 
 
 @hookimpl
