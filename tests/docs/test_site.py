@@ -78,3 +78,14 @@ def test_getting_started_runs_as_written(empty_folder):  # noqa: F811
     store = ExperimentStore(empty_folder / "experiments")
     assert store.versions("quick") == [1]
     assert store.get("quick", 1).metrics("test")
+
+
+def test_the_hf_readme_states_the_accuracy_its_test_checks():
+    """READMEs state only what a test checks: the example's accuracy is the test's threshold."""
+    import re
+
+    checked = re.search(r'metrics\["accuracy"\] >= ([0-9.]+)', (REPO / "tests" / "hf" / "test_example.py").read_text())
+    assert checked is not None
+    readme = " ".join((REPO / "packages" / "runway-hf" / "README.md").read_text(encoding="utf-8").split())
+    assert f"accuracy of at least {checked[1]} on the test split" in readme
+    assert "accuracy 1.0" not in readme

@@ -107,7 +107,7 @@ def test_a_twelve_trial_tpe_search_improves_on_its_first_trial_and_prunes(projec
     assert made.exit_code == 0, made.output
     config = json.loads((project / "configs" / "experiments" / "best.jsonnet").read_text())
     assert config["executor"]["optimizer"]["lr"] == best["overrides"]["executor.optimizer.lr"]
-    assert config["parent"] == "tiny"
+    assert config["parent"] == f"tiny:{best['version']}"  # the exact version it came from
 
     drawn = invoke("plot", "--sweep", "tiny-1", "-o", str(tmp_path / "search.png"))
     assert drawn.exit_code == 0, drawn.output

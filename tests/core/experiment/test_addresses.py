@@ -255,6 +255,7 @@ def test_list_shows_validation_scores_durations_and_sorts_and_filters(ux):
     both = json.loads(invoke("list", "--json", "--filter", "experiment=tiny", "--filter", "status=completed").output)
     assert [r["version"] for r in both] == [1, 2]
     assert invoke("list", "--filter", "oops").exit_code == 2
+    assert invoke("list", "--filter", "train.epochs=9").output.strip() == "no version matches --filter train.epochs=9"
 
 
 # ------------------------------------------------------------------ rm
@@ -370,3 +371,31 @@ def test_plot_legends_name_the_setting_not_its_index_or_parent(tmp_path):
         (folder / "config.json").write_text(json.dumps(config))
         selected.append(Selected(Version("tiny", number, folder)))
     assert _legend_labels(selected) == ["tiny_V1 (hidden[0]=128, lr=0.01)", "tiny_V2 (hidden[0]=64, lr=0.05)"]
+
+
+def test_sync_and_show_take_the_address_of_a_subfolder_name(fresh, register_plugin):
+    from runway import hookimpl
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.received: list[str] = []
+
+        @hookimpl
+        def log_metrics(self, run, metrics, step):
+            self.received.append(run.name)
+
+    store = _store(fresh)
+    for _ in range(2):
+        version = store.allocate("a/b")
+        (version.path / "config.json").write_text("{}", encoding="utf-8")
+        logs = version.train_dir / "logs"
+        logs.mkdir(parents=True)
+        (logs / "metrics.csv").write_text("step,metric,value,time\n1,loss,0.5,1.0\n", encoding="utf-8")
+    assert invoke("show", "a/b:1").output.startswith("a/b_V1 ")
+    assert invoke("show", "a__b_V1").output.startswith("a/b_V1 ")
+    recorder = register_plugin(Recorder(), name="recorder")
+    for form in ("a/b:1", "a__b_V1"):
+        synced = invoke("sync", form, "--logger", "recorder")
+        assert synced.exit_code == 0, synced.output
+    assert recorder.received == ["a/b_V1", "a/b_V1"]
+    assert "name different versions" in invoke("sync", "a/b:1", "--version", "2", "--logger", "recorder").output

@@ -61,7 +61,7 @@ SHORT_HELP: dict[str, str] = {
     "eval": "Compute a test run's metrics into metrics.json and log them.",
     "run": "Train, infer and eval an experiment in one go.",
     "execute": "Execute the job written in a version folder (what launchers run).",
-    "list": "List experiment versions with their status and test metrics.",
+    "list": "List experiment versions: status, duration, test or validation metrics; --sort, --filter.",
     "show": "Show a version: provenance, config diff against its parent, metrics, checkpoints.",
     "migrate": "Rewrite a runway_for_ml config into Runway's keys, saying what changed key by key.",
     "sweep": "Run an experiment once per point of a grid, a random sample or a search (status, resume).",

@@ -18,12 +18,22 @@ from pathlib import Path
 
 import click
 
+from runway.cli.common import complete_version
 from runway.errors import ExperimentError, PluginError, did_you_mean
 from runway.experiment.versions import check_name, existing_versions, folder_name, parse_folder_name
 
 
 def find_version_dir(experiments_dir: Path, name: str, version: int | None) -> Path:
-    """``experiments/<name>_V<n>``: version ``n``, or the latest one."""
+    """``experiments/<name>_V<n>``: version ``n``, or the latest one (``name`` may say it: ``NAME:3``)."""
+    from runway.experiment.address import folder_address, parse_address
+    from runway.experiment.store import ExperimentStore
+
+    address = folder_address(ExperimentStore(experiments_dir), parse_address(name))
+    if address.version is not None:
+        if version is not None and version != address.version:
+            raise ExperimentError(f"{name!r} and --version {version} name different versions; give one of them")
+        version = address.version
+    name = address.name
     check_name(name)
     versions = {n: experiments_dir / folder_name(name, n) for n in existing_versions(experiments_dir, name)}
     if not versions:
@@ -83,7 +93,7 @@ def sync_version(version_dir: Path, logger_names: list[str], plugins=None) -> li
 
 
 @click.command(name="sync")
-@click.argument("name")
+@click.argument("name", metavar="NAME[:VERSION]", shell_complete=complete_version)
 @click.option("--version", "version", type=int, default=None, help="Experiment version (default: the latest).")
 @click.option(
     "--logger",

@@ -74,10 +74,10 @@ def folder_address(store: Any, address: Address) -> Address:
     return address
 
 
-def resolve(store: Any, text: str, version: int | None = None, *, suffix_needed: bool = False) -> tuple[Any, str | None]:
+def resolve(store: Any, text: str, version: int | None = None, *, writes_test_run: bool = False) -> tuple[Any, str | None]:
     """The version ``text`` names (``--version N`` may say the number instead) and its suffix.
 
-    A suffix is checked against the version's test runs when ``suffix_needed``
+    A suffix is checked against the version's test runs when ``writes_test_run``
     is false (a command reading a test run); a command writing one checks it itself.
     """
     address = folder_address(store, parse_address(text))
@@ -85,7 +85,7 @@ def resolve(store: Any, text: str, version: int | None = None, *, suffix_needed:
         raise ExperimentError(f"{text!r} and --version {version} name different versions; give one of them")
     number = address.version if address.version is not None else version
     found = store.get(address.name, number)
-    if address.suffix and not suffix_needed and address.suffix not in found.tests():
+    if address.suffix and not writes_test_run and address.suffix not in found.tests():
         have = ", ".join(found.tests()) or "none"
         raise ExperimentError(f"{text!r}: {found.label} has no test run {address.suffix!r} (test runs: {have})")
     return found, address.suffix
