@@ -64,11 +64,12 @@ def _ok(command: list[str]) -> bool:
 
 
 def cluster_ready() -> bool:
-    """The controller answers, the node takes jobs and accounting works."""
+    """The controller answers, every node takes jobs and accounting works
+    (a node that is down is started again by the start script)."""
     if not (_ok(["scontrol", "ping"]) and _ok(["sacct", "-n", "-X", "-S", "now-1minute", "-o", "JobID"])):
         return False
     states = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, check=False).stdout.split()
-    return any(state in {"idle", "mix", "alloc", "comp"} for state in states)
+    return bool(states) and all(state in {"idle", "mix", "alloc", "comp"} for state in states)
 
 
 def describe_cluster() -> SlurmCluster:
