@@ -176,3 +176,28 @@ def test_a_killed_shard_is_the_only_one_the_next_prepare_computes(
     from runway.pipeline import plan_pipeline
 
     assert plan_pipeline(config(None, None), hf_project, plugins=runway_plugins).keys["process:Square"] == key
+
+
+def test_tokenizing_in_two_shards_gives_the_unsharded_entry(hf_project: Path, runway_plugins, tokenizer_dir: Path) -> None:
+    def tokenize(shards: int | None) -> dict:
+        kwargs = {"tokenize_fields_list": "text", "tokenizer_path": str(tokenizer_dir), **({"_shards": shards} if shards else {})}
+        return {
+            "data_pipeline": {
+                "transforms": {
+                    "input:Load": {"transform_name": "LoadHFDataset", "setup_kwargs": {"load_from_disk": "data/rows"}},
+                    "output:Tokenize": {"transform_name": "HFDatasetTokenizeTransform", "input_node": "input:Load", "setup_kwargs": kwargs},
+                }
+            }
+        }
+
+    write(hf_project, tokenize(None))
+    assert prepare().exit_code == 0
+    plain = latest(hf_project, "output:Tokenize", "local_cache", runway_plugins)
+    (hf_project / "runway.toml").write_text('data_code_dirs = ["data_processing"]\ncache_dir = "sharded_cache"\n')
+    write(hf_project, tokenize(2))
+    result = prepare()
+    assert result.exit_code == 0, result.output
+    assert "output:Tokenize: 2 shards; running 2 as local processes" in result.output
+    sharded = latest(hf_project, "output:Tokenize", "sharded_cache", runway_plugins)
+    assert sharded == plain
+    assert "text_input_ids" in plain[1]["train"] and len(plain[1]["train"]["text_input_ids"]) == TRAIN

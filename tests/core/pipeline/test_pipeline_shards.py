@@ -308,6 +308,49 @@ def test_a_killed_shard_is_recomputed_alone_by_the_next_prepare(shard_project):
     assert staging(shard_project, "output:Square") == []
 
 
+@pytest.mark.slow
+def test_a_shard_and_the_merge_run_from_processes_of_their_own(shard_project):
+    """What a launcher that runs each shard as a job does: the module entry point, then --merge."""
+    shard_project.write_config("p", sharded_config(shards=4, _kill_at=12, _shard_retries=0))
+    assert prepare("p").exit_code == 1  # shard 2 (rows 10-14) was killed; the plan is staged
+    (area,) = staging(shard_project, "output:Square")
+    key = area.name[len(SHARDS_PREFIX):]
+    (shard_project.root / "calls.txt").unlink()
+
+    def entry_point(*args: str) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable, "-m", "runway.pipeline.shards", "--cache-dir", str(shard_project.cache_dir),
+            "output:Square", key, *args,
+        ]  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, cwd=shard_project.root, timeout=300)
+
+    early = entry_point("--merge", "0", "4")
+    assert early.returncode == 2 and "shard(s) 2 of 4 are not complete" in early.stderr
+    done = entry_point("2", "4")  # the staged plan still says _kill_at: 12
+    assert done.returncode == -9
+    plan_file = area / "plan.json"
+    plan = json.loads(plan_file.read_text())
+    plan["setup_kwargs"]["_kill_at"] = None  # a "_" kwarg: the plan still matches the key
+    plan_file.write_text(json.dumps(plan))
+    done = entry_point("2", "4")
+    assert (done.returncode, done.stdout.strip()) == (0, "computed"), done.stderr
+    assert entry_point("2", "4").stdout.strip() == "reused"
+    merged = entry_point("--merge", "0", "4")
+    assert (merged.returncode, merged.stdout.strip()) == (0, "merged"), merged.stderr
+    assert calls(shard_project) == ["Square 10-14", "Square 10-14"]  # killed, then computed
+    assert staging(shard_project, "output:Square") == []
+
+    loaded = prepare("p")
+    assert loaded.exit_code == 0 and "LOAD output:Square" in loaded.output
+    assert [r["square"] for r in entry(shard_project, "output:Square")[1]] == [i * i for i in range(20)]
+
+    tampered = dict(plan, setup_kwargs={**plan["setup_kwargs"], "x": 1})
+    area.mkdir(parents=True)
+    plan_file.write_text(json.dumps(tampered))
+    refused = entry_point("0", "4")
+    assert refused.returncode == 2 and "differ from its key parts" in refused.stderr
+
+
 # ---------------------------------------------------------------- --jobs
 
 

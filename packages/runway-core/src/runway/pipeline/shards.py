@@ -19,9 +19,12 @@ computed in three steps:
    key), and the staging area is removed.
 
 With ``--launcher local`` (the default) ``runway prepare`` runs the missing
-shards as local processes (``python -m runway.pipeline.shards``), all at
-once; a shard whose process fails is rerun alone, ``_shard_retries`` times
-(default 1; an error in the config, exit code 2, is not retried). Shards
+shards as local processes, all at once, each doing what
+``python -m runway.pipeline.shards`` does; they are forked from a server
+process that imported the transform's ``shard_imports`` (``datasets`` for
+runway-hf's) once. A shard whose process fails is rerun alone,
+``_shard_retries`` times (default 1; an error in the config, exit code 2, is
+not retried). Shards
 completed before a crash stay in the staging area and are reused by the
 next prepare of the same key; ``--regenerate`` discards them.
 
@@ -44,12 +47,11 @@ the key was computed from.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -407,6 +409,33 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _shard_process(log_path: str, environment: dict[str, str], cwd: str, argv: list[str]) -> None:
+    """A local shard process: its output to its log, the environment and folder of the prepare that started it."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.environ.clear()
+    os.environ.update(environment)
+    os.chdir(cwd)
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def _process_context(preload: Sequence[str]) -> Any:
+    """Processes forked from a server that imported ``preload`` once (POSIX), else spawned."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # only the first call of this process counts: the server, once started, stays
+    context.set_forkserver_preload([__name__, *preload])
+    return context
+
+
 def run_local_shards(
     staging: ShardStaging,
     indices: Iterable[int],
@@ -415,31 +444,56 @@ def run_local_shards(
     cache_root: Path,
     project_root: Path,
     retries: int = 1,
+    preload: Sequence[str] = (),
 ) -> dict[int, tuple[int, int]]:
     """Run shards as local processes, all at once; a failed one is rerun alone up to ``retries`` times.
 
-    Returns ``{index: (exit code, attempts)}`` of the shards that still failed.
+    Each process runs :func:`main` as ``python -m runway.pipeline.shards``
+    would, but is forked from a server process that imported ``preload``
+    (the transform's ``shard_imports``) once, so N shards do not pay N times
+    for importing ``datasets``. Returns ``{index: (exit code, attempts)}`` of
+    the shards that still failed (a negative code: killed by that signal).
     """
+    from multiprocessing.connection import wait
+
     indices = list(indices)
-    staging.path.mkdir(parents=True, exist_ok=True)
-
-    def one(index: int) -> tuple[int, int, int]:
-        command = shard_command(cache_root, staging.node, staging.key, index, n_shards, project_root=project_root)
-        attempts = 0
-        while True:
-            attempts += 1
-            with staging.log_path(index, n_shards).open("wb") as log:
-                code = subprocess.run(command, cwd=project_root, stdout=log, stderr=subprocess.STDOUT).returncode
-            if code == 0 or code == BAD_INPUT_EXIT or attempts > retries:
-                return index, code, attempts
-
     failed: dict[int, tuple[int, int]] = {}
     if not indices:
         return failed
-    with ThreadPoolExecutor(max_workers=len(indices), thread_name_prefix="runway-shard") as pool:
-        for index, code, attempts in pool.map(one, indices):
-            if code != 0:
-                failed[index] = (code, attempts)
+    staging.path.mkdir(parents=True, exist_ok=True)
+    context = _process_context(preload)
+    environment = dict(os.environ)
+    attempts = {index: 0 for index in indices}
+
+    def start(index: int) -> Any:
+        argv = shard_command(cache_root, staging.node, staging.key, index, n_shards, project_root=project_root)[3:]
+        process = context.Process(
+            target=_shard_process,
+            args=(str(staging.log_path(index, n_shards)), environment, str(project_root), argv),
+            name=f"runway-{shard_name(index, n_shards)}",
+        )
+        process.start()
+        attempts[index] += 1
+        return process
+
+    running = {start(index): index for index in indices}
+    try:
+        while running:
+            ready = wait([p.sentinel for p in running])
+            for process in [p for p in running if p.sentinel in ready]:
+                index = running.pop(process)
+                process.join()
+                code = process.exitcode if process.exitcode is not None else 1
+                if code == 0:
+                    continue
+                if code != BAD_INPUT_EXIT and attempts[index] <= retries:
+                    running[start(index)] = index  # rerun this shard alone
+                else:
+                    failed[index] = (code, attempts[index])
+    finally:
+        for process in running:  # interrupted: the shards' processes go too
+            process.terminate()
+            process.join()
     return failed
 
 
@@ -468,7 +522,13 @@ def compute_sharded(
         + (f"; running {len(todo)} as local processes" if todo else "")
     )
     failed = run_local_shards(
-        staging, todo, n_shards, cache_root=store.root, project_root=project_root, retries=node.shard_retries
+        staging,
+        todo,
+        n_shards,
+        cache_root=store.root,
+        project_root=project_root,
+        retries=node.shard_retries,
+        preload=tuple(getattr(plan.transforms[name].cls, "shard_imports", ())),
     )
     if failed:
         lines = []

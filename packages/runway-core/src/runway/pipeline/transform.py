@@ -64,11 +64,16 @@ class Transform:
         The merged output must equal the unsharded one; the defaults slice and
         concatenate lists of rows, and ``runway-hf`` overrides them for
         ``datasets`` objects.
+    ``shard_imports``
+        modules that every shard needs (``("datasets",)``): the local shard
+        processes are forked from one process that imported them, so N
+        shards pay for those imports once.
     """
 
     version: ClassVar[int | str] = 1
     file_inputs: ClassVar[Sequence[str]] = ()
     shardable: ClassVar[bool] = False
+    shard_imports: ClassVar[Sequence[str]] = ()
 
     #: set by the pipeline before ``setup``: true under ``--dummy`` /
     #: ``meta.use_dummy_data``, so a loader can read a small sample instead.

@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from runway.errors import PipelineError
 from runway.pipeline.transform import Transform
@@ -64,6 +64,8 @@ class HFDatasetTransform(Transform):
 
     splits_to_process: list[str] | None = None
     num_proc: int | None = None
+    #: imported once by the process that forks the local shards (see Transform.shard_imports)
+    shard_imports: ClassVar[Sequence[str]] = ("datasets", "runway_hf.transforms")
 
     def setup(
         self,
