@@ -65,8 +65,9 @@ def numbers_config(partition: str, fail: bool = False) -> str:
     )
 
 
-def branches_config(partition: str, cpus: int) -> str:
-    """Two outputs that read one input: two jobs that may run at once, each asking for a whole node."""
+def branches_config(partition: str, nodes: tuple[str, ...]) -> str:
+    """Two outputs that read one input: two jobs that wait for nothing, each placed on its own cluster node."""
+    placed = {f"output:{name}": {"additional_parameters": {"nodelist": node}} for name, node in zip(("squares", "total"), nodes)}
     return json.dumps(
         {
             "data_pipeline": {
@@ -77,7 +78,7 @@ def branches_config(partition: str, cpus: int) -> str:
                     "output:total": {"input_node": "input:numbers", "transform_name": "Total"},
                 },
             },
-            "launcher": {"slurm": {"partition": partition, "time": 5, "cpus_per_task": cpus}},
+            "launcher": {"slurm": {"partition": partition, "time": 5, "pipeline_nodes": placed}},
         }
     )
 
@@ -88,7 +89,7 @@ def project(runway_project: Callable[..., Path], runway_plugins, slurm_cluster) 
         configs={
             "numbers": numbers_config(slurm_cluster.partition),
             "failing": numbers_config(slurm_cluster.partition, fail=True),
-            "branches": branches_config(slurm_cluster.partition, slurm_cluster.cpus),
+            "branches": branches_config(slurm_cluster.partition, slurm_cluster.nodes),
         },
         files={"data_processing/numbers.py": TRANSFORMS},
     )
@@ -183,7 +184,9 @@ def test_a_node_that_cannot_see_the_cache_folder_fails_saying_so(project, runway
 @pytest.mark.slow
 @pytest.mark.slurm
 @pytest.mark.timeout(LIMIT_S)
-def test_independent_nodes_run_at_once_on_both_nodes(project, runway_cli: Callable[..., Result], slurm_cluster):
+def test_independent_nodes_wait_for_nothing_and_take_their_own_options_onto_both_cluster_nodes(
+    project, runway_cli: Callable[..., Result], slurm_cluster
+):
     from runway_slurm.nodes import job_hosts
 
     if len(slurm_cluster.nodes) < 2:
@@ -195,8 +198,8 @@ def test_independent_nodes_run_at_once_on_both_nodes(project, runway_cli: Callab
     assert result.exit_code == 0, result.output
     records = read_job_records(only_version(project, "branches").path)
     assert [(r["node"], r["after"]) for r in records] == [("output:squares", []), ("output:total", [])]
-    # each job takes a whole node, so the two ran side by side, one on each
-    assert sorted(host for r in records for host in job_hosts(r)) == list(slurm_cluster.nodes[:2])
+    # each job went where its pipeline_nodes options sent it: the submission used both cluster nodes
+    assert [job_hosts(r) for r in records] == [[slurm_cluster.nodes[0]], [slurm_cluster.nodes[1]]]
 
 
 @pytest.mark.slow
