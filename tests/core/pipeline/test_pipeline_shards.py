@@ -351,6 +351,28 @@ def test_a_shard_and_the_merge_run_from_processes_of_their_own(shard_project):
     assert refused.returncode == 2 and "differ from its key parts" in refused.stderr
 
 
+@pytest.mark.slow
+def test_regenerate_discards_kept_shards_and_gc_deletes_them(shard_project):
+    shard_project.write_config("p", sharded_config(shards=4, _kill_at=3, _shard_retries=0))
+    assert prepare("p").exit_code == 1  # shard 0 killed, shards 1-3 kept
+    (shard_project.root / "calls.txt").unlink()
+    no_kill = ("--opts", "data_pipeline.transforms.output:Square.setup_kwargs._kill_at=null")
+    again = prepare("p", "--regenerate", "output:Square", *no_kill)
+    assert again.exit_code == 0, again.output
+    assert sorted(c for c in calls(shard_project) if c.startswith("Square")) == [
+        "Square 0-4", "Square 10-14", "Square 15-19", "Square 5-9",
+    ]  # fmt: skip
+    assert "reused" not in again.output
+
+    shard_project.write_config("p", sharded_config(shards=4, _kill_at=18, _shard_retries=0))
+    assert prepare("p", "--regenerate", "output:Square").exit_code == 1
+    (area,) = staging(shard_project, "output:Square")
+    collected = CliRunner().invoke(cli, ["cache", "gc"])
+    assert collected.exit_code == 0, collected.output
+    assert "(shards of an unfinished run)" in collected.output
+    assert not area.exists()
+
+
 # ---------------------------------------------------------------- --jobs
 
 
