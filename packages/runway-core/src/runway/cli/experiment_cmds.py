@@ -100,14 +100,14 @@ def _version_for(name: str, version: int | None) -> tuple[Any, Any]:
     return project, found
 
 
-def _address_for(name: str, version: int | None, *, suffix_needed: bool = False) -> tuple[Any, Any, str | None]:
+def _address_for(name: str, version: int | None, *, writes_test_run: bool = False) -> tuple[Any, Any, str | None]:
     """The project, the version that NAME (any form of :mod:`runway.experiment.address`) names, and its suffix."""
     from runway.experiment.address import resolve
     from runway.experiment.store import ExperimentStore
     from runway.project import Project
 
     project = Project.find()
-    found, suffix = resolve(ExperimentStore.for_project(project), name, version, suffix_needed=suffix_needed)
+    found, suffix = resolve(ExperimentStore.for_project(project), name, version, writes_test_run=writes_test_run)
     return project, found, suffix
 
 
@@ -377,7 +377,7 @@ def infer(name: str, suffix: str | None, version: int | None, checkpoint: str, o
     from runway.experiment.training import find_checkpoint
     from runway.job.submit import check_suffix
 
-    project, current, in_address = _address_for(name, version, suffix_needed=True)
+    project, current, in_address = _address_for(name, version, writes_test_run=True)
     suffix = _suffix(name, suffix, in_address)
     check_suffix(suffix)
     if _has_test_run(current, suffix) and not overwrite:
@@ -425,7 +425,7 @@ def eval_(name: str, suffix: str | None, version: int | None, opts: tuple[str, .
     """Compute the eval.metrics of test-SUFFIX/ into its metrics.json and log them."""
     from runway.job.submit import check_suffix
 
-    project, current, in_address = _address_for(name, version, suffix_needed=True)
+    project, current, in_address = _address_for(name, version, writes_test_run=True)
     suffix = _suffix(name, suffix, in_address)
     check_suffix(suffix)
     config, settings = _stored_config(current, opts)
@@ -465,7 +465,10 @@ def list_(names: tuple[str, ...], as_json: bool, sort: str | None, reverse: bool
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
         return
     if not rows:
-        click.echo("no experiment versions yet (run `runway train NAME`)")
+        if filters or names:
+            click.echo("no version matches " + " ".join([*names, *(f"--filter {f}" for f in filters)]))
+        else:
+            click.echo("no experiment versions yet (run `runway train NAME`)")
         return
     from runway.support.tables import render_table
 
