@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -189,6 +188,8 @@ class Runner:
 
     def _produce_concurrently(self, actions: Mapping[str, str]) -> None:
         """Up to ``jobs`` nodes at a time, each once every node it reads (and this run produces) is done."""
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
         self._count_readers(actions)
         sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(
             {name: [i for i in self.pipeline.nodes[name].inputs if i in actions] for name in actions}

@@ -161,13 +161,18 @@ def shard_plan(plan: Any, name: str) -> dict[str, Any]:
     }
 
 
-def stage_sharded_node(plan: Any, name: str, store: CacheStore, *, fresh: bool = False) -> ShardStaging:
+def stage_sharded_node(
+    plan: Any, name: str, store: CacheStore, *, fresh: bool = False, check_inputs: bool = True
+) -> ShardStaging:
     """Write node ``name``'s shard plan into its staging area (``fresh``: discard earlier shards first).
 
-    Its inputs must be complete entries of ``store``: each shard reads them there.
+    Each shard reads the node's inputs from complete entries of ``store``;
+    ``check_inputs`` checks that they are there now (a launcher that stages
+    the node before the jobs computing its inputs have run passes ``False``:
+    a shard then fails, exit code 2, when an input is still missing).
     """
     node_plan = plan.nodes[name]
-    for upstream in plan.pipeline.nodes[name].inputs:
+    for upstream in plan.pipeline.nodes[name].inputs if check_inputs else ():
         if store.status(upstream, plan.nodes[upstream].key) != "ok":
             raise PipelineError(
                 f"data pipeline node {name!r}: its input {upstream!r} has no complete cache entry "
