@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from runway.cli.main import cli
 from runway.pipeline.cache import CacheStore, node_folder_name
 from runway.pipeline.formats import format_registry

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from runway.errors import PipelineError
 from runway.pipeline.cache import CacheStore, UnusableEntry
 from runway.pipeline.formats import format_registry
-from runway.errors import PipelineError
 from runway.pipeline.graph import Pipeline
 from runway.pipeline.plan import LOAD, RUN, Plan, decide, make_plan
 from runway.pipeline.registry import transform_registry

@@ -541,7 +541,7 @@ def compute_sharded(
             log = staging.log_path(index, n_shards)
             lines.append(
                 f"shard {index} of {n_shards}: {_describe_exit(code)} after {attempts} attempt(s); log {log}"
-                + (f"\n    " + _tail(log).replace("\n", "\n    ") if _tail(log) else "")
+                + ("\n    " + _tail(log).replace("\n", "\n    ") if _tail(log) else "")
             )
         done = n_shards - len(failed)
         raise ShardFailed(

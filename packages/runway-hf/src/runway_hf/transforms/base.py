@@ -159,7 +159,6 @@ class HFDatasetTransform(Transform):
     def shard_input(self, data: Any, index: int, n_shards: int) -> Any:
         """Rows ``[len * index // n, len * (index + 1) // n)`` of a ``Dataset``, or of each split of a ``DatasetDict``."""
         from datasets import Dataset, DatasetDict
-
         from runway.pipeline.transform import shard_bounds
 
         def one(ds: Dataset) -> Dataset:
