@@ -106,6 +106,31 @@ def generated_pages() -> dict[str, str]:
     return pages
 
 
+def _listed(items) -> set[str]:  # noqa: ANN001
+    found: set[str] = set()
+    for item in items or []:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            found |= _listed(value)
+        elif isinstance(value, str):
+            found.add(value)
+    return found
+
+
+def on_config(config):  # noqa: ANN001 (mkdocs' hook signature)
+    """A README section that mkdocs.yml's nav does not list yet joins the Guides, after the listed ones."""
+    nav = config.get("nav") or []
+    guides = next((item["Guides"] for item in nav if isinstance(item, dict) and isinstance(item.get("Guides"), list)), None)
+    if guides is None:
+        return config
+    listed = _listed(nav)
+    for title, _ in core_sections():
+        page = f"guides/{slug(title)}.md"
+        if page not in listed:
+            guides.append({title: page})
+    return config
+
+
 def on_files(files, config):  # noqa: ANN001 (mkdocs' hook signature)
     for path, content in generated_pages().items():
         existing = files.get_file_from_path(path)

@@ -41,6 +41,16 @@ def test_the_site_builds_strictly_with_a_page_per_concept(site):
         assert (site / page).is_file(), page
 
 
+def test_every_section_of_the_core_readme_is_a_guide(site):
+    sys.path.insert(0, str(REPO / "scripts" / "docs"))
+    from mkdocs_hooks import core_sections, slug
+
+    for title, _ in core_sections():
+        page = site / "guides" / slug(title) / "index.html"
+        assert page.is_file(), title
+        assert f'href="guides/{slug(title)}/"' in (site / "index.html").read_text(encoding="utf-8"), f"{title} is missing from the navigation"
+
+
 def test_the_cli_reference_is_generated_from_every_command(site):
     from runway.cli.main import COMMANDS
 
