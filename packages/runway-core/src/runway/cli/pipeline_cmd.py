@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from runway.cli.common import config_option, opts_option
+from runway.cli.pipeline_config import load_pipeline_config as _load
 from runway.cli.pipeline_submit import launcher_options
-from runway.config.loading import resolve_config
 
 _node_option = click.option(
     "--node",
@@ -46,15 +46,6 @@ def _human(size: float) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size} B"
-
-
-def _load(name: str | None, config_file: Path | None, opts: tuple[str, ...], dummy: bool) -> tuple[Any, dict]:
-    project, config = resolve_config(name, config_file, opts, dummy=dummy)
-    if "data_pipeline" not in config:
-        from runway.errors import PipelineError
-
-        raise PipelineError(f"{name or config_file}: the config has no data_pipeline section")
-    return project, config
 
 
 # ---------------------------------------------------------------- prepare

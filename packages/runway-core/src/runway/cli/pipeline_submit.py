@@ -41,7 +41,7 @@ def launcher_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _submit(launcher: str, wait: bool, dry_run: bool, **options: Any) -> None:
-    from runway.cli.pipeline_cmd import _load
+    from runway.cli.pipeline_config import load_pipeline_config as _load
     from runway.pipeline.submit import submit_pipeline
 
     name, config_file = options.get("name"), options.get("config_file")
