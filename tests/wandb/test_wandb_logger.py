@@ -119,3 +119,21 @@ def test_validate_config():
     problems = wandb_plugin.validate_config({"plugins": {"wandb": {"projct": "p", "mode": "cloud"}}})
     assert problems[0].startswith("plugins.wandb.projct: unknown setting. Did you mean 'project'")
     assert problems[1] == "plugins.wandb.mode: expected one of online, offline, disabled, got 'cloud'"
+
+
+@pytest.mark.parametrize("level", ["normal", "verbose"])
+def test_the_note_that_records_were_linked_into_the_run_shows_only_when_verbose(tmp_path, plugins, no_api_key, capfd, monkeypatch, level):
+    monkeypatch.delenv("WANDB_SILENT", raising=False)  # as a user's shell has it
+    from wandb.errors import term
+
+    # W&B's terminal state is process-wide; an earlier run in this process may have set it
+    monkeypatch.setattr(term, "_silent", False)
+    monkeypatch.setattr(term, "_show_warnings", True)
+    monkeypatch.setenv("RUNWAY_VERBOSITY", level)
+    run = make_run(tmp_path)
+    loggers = open_loggers(["wandb"], run, plugins)
+    (run.version_dir / "config.json").write_text("{}")
+    loggers.log_artifact(run.version_dir / "config.json", "config.json")
+    loggers.finish("completed")
+    noted = "into the W&B run directory" in capfd.readouterr().err  # wandb writes to the stream it first saw
+    assert noted == (level == "verbose")

@@ -199,7 +199,28 @@ def log_artifact(run: "Run", path: str, name: str) -> None:
     wandb_run = _open_run(run)
     posix = Path(path).as_posix()
     base = posix[: -len(name)].rstrip("/") if posix.endswith("/" + name) else str(Path(path).parent)
-    wandb_run.save(path, base_path=base, policy="now")
+    with _link_notes_off():
+        wandb_run.save(path, base_path=base, policy="now")
+
+
+@contextmanager
+def _link_notes_off() -> Iterator[None]:
+    """W&B's ``save`` notes, for every record Runway uploads, that it symlinked (hardlinked,
+    copied) the file into its run folder and that ``wandb.save`` must be called again for
+    changes: Runway saves each record once, complete, so the note is noise. Its terminal
+    warnings are off for that call only (``runway -v`` keeps them)."""
+    from runway.support.verbosity import is_verbose
+
+    from wandb.errors import term
+
+    if is_verbose() or not hasattr(term, "_show_warnings"):
+        yield
+        return
+    shown, term._show_warnings = term._show_warnings, False
+    try:
+        yield
+    finally:
+        term._show_warnings = shown
 
 
 @hookimpl
