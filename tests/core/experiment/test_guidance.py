@@ -119,3 +119,17 @@ def test_after_training_names_show_infer_and_list(trained, runway_cli, capsys):
     assert lines[0] == "next:"
     assert [line.split()[:3] for line in lines[1:4]] == [["runway", "show", "tiny:1"], ["runway", "infer", "tiny:1"], ["runway", "list", "every"]]
     assert lines[-1].strip() == f"records: {Path('experiments') / 'tiny_V1'}"
+
+
+def test_a_module_missing_at_run_time_is_named_with_its_pip_line():
+    from runway.project.requirements import missing_module_hint
+
+    try:
+        import sklearn_that_is_not_there  # type: ignore[import-not-found]  # noqa: F401
+    except ModuleNotFoundError as exc:
+        hint = missing_module_hint(exc)
+    assert hint is not None and hint.endswith("runway.toml's requires, so that the next run checks it before starting)")
+    assert f"{sys.executable} -m pip install sklearn_that_is_not_there" in hint
+    assert missing_module_hint(ModuleNotFoundError("No module named 'sklearn'", name="sklearn")).count("pip install scikit-learn") == 1
+    assert missing_module_hint(ModuleNotFoundError("x", name="runway.nothing")) is None
+    assert missing_module_hint(ValueError("x")) is None

@@ -235,9 +235,13 @@ def execute(version_dir: Path | str, *, requeued: bool = False) -> dict[str, Any
 def report_failure(exc: RunFailed) -> None:
     """Print a failed run the way every command does: the cause's traceback (the project's own
     frames, all with ``runway --traceback``; :mod:`runway.support.tracebacks`), then ``Error: ...``."""
+    from runway.project.requirements import missing_module_hint
     from runway.support.tracebacks import format_crash
 
     cause = exc.__cause__
     if cause is not None:
         print(format_crash(cause), file=sys.stderr, flush=True)
     print(f"Error: {exc}", file=sys.stderr, flush=True)
+    hint = missing_module_hint(cause) if cause is not None else None
+    if hint:
+        print(hint, file=sys.stderr, flush=True)

@@ -137,3 +137,28 @@ def check_project(project: object) -> None:
     missing = missing_requirements(project_requirements(project))
     if missing:
         raise MissingRequirements(requirements_message(missing, f"the project in {getattr(project, 'root', '.')}"), missing)
+
+
+#: import names whose distribution is called otherwise
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow", "cv2": "opencv-python", "skimage": "scikit-image"}
+
+
+def missing_module_hint(exc: BaseException) -> str | None:
+    """For a ``ModuleNotFoundError`` of a top-level module: the line that installs it."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    top = exc.name.split(".")[0]
+    if top == "runway" or top.startswith("runway_") or _is_local_module(top):
+        return None
+    distribution = DISTRIBUTIONS.get(top, top)
+    return (
+        f"the module {top!r} is not installed; install it with:\n    "
+        f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(distribution)}\n"
+        "(and add it to runway.toml's requires, so that the next run checks it before starting)"
+    )
+
+
+def _is_local_module(name: str) -> bool:
+    from pathlib import Path
+
+    return (Path.cwd() / name).exists() or (Path.cwd() / f"{name}.py").exists()
