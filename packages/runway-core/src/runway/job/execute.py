@@ -215,6 +215,10 @@ def execute(version_dir: Path | str, *, requeued: bool = False) -> dict[str, Any
 
     version_dir = Path(version_dir).resolve()
     spec, config = load_job(version_dir)
+    if spec.command not in _BODIES:  # a pipeline submission: its node jobs run runway.pipeline.submit.execute_node
+        from runway.errors import ExperimentError
+
+        raise ExperimentError(f"{version_dir} holds a {spec.command!r} submission, whose node jobs run it; it is not a job to execute")
     settings = parse_settings(config)
     version = Version(spec.experiment, spec.version, version_dir)
     rank_zero = is_rank_zero()

@@ -83,6 +83,13 @@ def check_submission(sub: Submission, plugins: Any) -> tuple[Any, list[str]]:
     from runway.logging.loggers import check_logger_names, resolve_logger_names
 
     check_name(sub.name)
+    from runway.job.spec import PIPELINE_COMMAND
+
+    if sub.command == PIPELINE_COMMAND:  # a rerun of a pipeline submission
+        raise ExperimentError(
+            f"{sub.name}: a {PIPELINE_COMMAND!r} version is a pipeline submission; submit the pipeline again with "
+            f"`runway prepare {sub.name} --launcher LAUNCHER`"
+        )
     check_launcher(plugins, sub.launcher)
     settings = parse_settings(sub.config)
     check_lightning_job(sub.command, sub.config, settings)
