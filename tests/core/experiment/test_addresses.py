@@ -104,6 +104,13 @@ def test_opts_key_space_value_says_the_right_form(fresh):
     assert "unexpected extra argument" not in result.output
 
 
+@pytest.mark.parametrize("tokens", [["train.epochs=", "3"], ["train.epochs", "=3"], ["train.epochs", "3"]])
+def test_opts_with_spaces_around_the_value_say_the_one_token_form(fresh, tokens):
+    result = invoke("config", "show", "tiny", "--opts", *tokens)
+    assert result.exit_code == 2
+    assert "write `--opts train.epochs=3`" in result.output, result.output
+
+
 def test_an_unquoted_list_is_refused_with_the_json_form(fresh):
     result = invoke("config", "show", "tiny", "--opts", "eval.metrics=[accuracy,mse]")
     assert result.exit_code == 2

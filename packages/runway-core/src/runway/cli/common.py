@@ -68,10 +68,16 @@ class GreedyOption(click.Option):
 
 def check_override_token(flag: str, value: str, following: list[str]) -> None:
     """The first token after ``--opts`` must be an override: ``--opts a.b 3`` says to write ``a.b=3``."""
-    if _looks_like_override(value) or value.startswith("+") and "=" in value:
+    nxt = following[0] if following else None
+    if value.endswith("=") and nxt is not None and not nxt.startswith("-") and not _looks_like_override(nxt):
+        # `--opts train.epochs= 3`: a space after '='
+        example = f"{value}{nxt}"
+    elif _looks_like_override(value):
         return
-    if following and not following[0].startswith("-"):
-        example = f"{value}={following[0]}"
+    elif nxt is not None and nxt.startswith("="):
+        example = f"{value}{nxt}"  # `--opts train.epochs =3`
+    elif nxt is not None and not nxt.startswith("-"):
+        example = f"{value}={nxt}"
     else:
         example = f"{value}=VALUE"
     raise click.BadOptionUsage(
