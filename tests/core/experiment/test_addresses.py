@@ -351,6 +351,7 @@ def test_shell_completion_of_commands_names_versions_and_config_keys(ux):
     keys = _complete(["train", "tiny", "--opts"], "train.ep")
     assert keys == ["train.epochs="]
     assert "executor.optimizer.lr=" in _complete(["config", "show", "tiny", "--opts"], "executor.opt")
+    assert {"val/loss", "test:accuracy"} <= set(_complete(["list", "--sort"], ""))
 
 
 def test_completion_outside_a_project_completes_nothing(tmp_path, monkeypatch):

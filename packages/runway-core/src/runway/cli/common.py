@@ -202,3 +202,19 @@ def complete_config_key(ctx: click.Context, param: click.Parameter, incomplete: 
         return [CompletionItem(f"{key}=") for key in keys if key.startswith(prefix)]
     except Exception:
         return []
+
+
+def complete_metric(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """The metrics of the project's versions (``val/loss``, ``test:accuracy``) for ``list --sort``."""
+    from click.shell_completion import CompletionItem
+
+    project = _project_or_none()
+    if project is None:
+        return []
+    try:
+        from runway.experiment.listing import metric_names, version_rows
+
+        names = sorted({name for row in version_rows(project) for name in metric_names(row)})
+        return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+    except Exception:
+        return []

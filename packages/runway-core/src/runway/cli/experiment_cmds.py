@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from runway.cli.common import complete_experiment, complete_version, config_option, opts_option
+from runway.cli.common import complete_experiment, complete_metric, complete_version, config_option, opts_option
 from runway.errors import ConfigError, ExperimentError, RunFailed, is_machine_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -447,7 +447,7 @@ def eval_(name: str, suffix: str | None, version: int | None, opts: tuple[str, .
 @click.command("list")
 @click.argument("names", nargs=-1, shell_complete=complete_experiment)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.option("--sort", "sort", metavar="METRIC", default=None, help="Order by a metric: test:accuracy (SUFFIX:NAME), accuracy, or a validation metric such as val/loss; ascending.")
+@click.option("--sort", "sort", metavar="METRIC", default=None, shell_complete=complete_metric, help="Order by a metric: test:accuracy (SUFFIX:NAME), accuracy, or a validation metric such as val/loss; ascending.")
 @click.option("--reverse", is_flag=True, help="With --sort: descending (best accuracy first).")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Only versions whose KEY is VALUE: a dotted config key, a metric, status, tag, dummy or experiment; repeatable.")
 def list_(names: tuple[str, ...], as_json: bool, sort: str | None, reverse: bool, filters: tuple[str, ...]) -> None:

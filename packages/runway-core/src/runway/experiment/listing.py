@@ -69,7 +69,7 @@ def version_rows(
             rows.append(row)
     if sort is not None:
         if rows and all(row_metric(row, sort) is None for row in rows):
-            known = sorted({k for row in rows for k in _metric_names(row)})
+            known = sorted({k for row in rows for k in metric_names(row)})
             raise ConfigError(f"--sort {sort!r}: no listed version has that metric; metrics: {', '.join(known) or 'none'}")
         present = [r for r in rows if row_metric(r, sort) is not None]
         present.sort(key=lambda r: row_metric(r, sort), reverse=reverse)  # type: ignore[arg-type, return-value]
@@ -77,7 +77,8 @@ def version_rows(
     return rows
 
 
-def _metric_names(row: dict[str, Any]) -> list[str]:
+def metric_names(row: dict[str, Any]) -> list[str]:
+    """The metrics a listed row can be sorted by: its validation metrics and ``SUFFIX:name`` test metrics."""
     names = list(row.get("validation") or {})
     for suffix, values in (row.get("metrics") or {}).items():
         names.extend(f"{suffix}:{k}" for k in values or {})
