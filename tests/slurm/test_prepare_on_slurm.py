@@ -112,6 +112,7 @@ def test_a_pipeline_with_one_cached_node_submits_two_chained_jobs_that_fill_the_
     assert dry.exit_code == 0, dry.output
     assert "job 1: squares" in dry.output and "after nothing" in dry.output
     assert "job 2: output:total" in dry.output and "after squares" in dry.output and "--time=4" in dry.output
+    assert "--job-name=runway-numbers-V1-prepare-output_total" in dry.output
     assert "input:numbers" not in dry.output.split("job 1:", 1)[1]  # the cached node is not a job
     assert not (project / "experiments" / "numbers_V1").exists()
 

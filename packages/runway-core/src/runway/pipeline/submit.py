@@ -170,6 +170,12 @@ def submit_pipeline(
         plan=jobs,
     )
     if dry_run:
+        from runway.experiment.store import ExperimentStore
+        from runway.experiment.versions import folder_name
+
+        store = ExperimentStore.for_project(project)
+        job.version = (store.versions(experiment) or [0])[-1] + 1  # the one a submission would allocate
+        job.version_dir = store.root / folder_name(experiment, job.version)
         handle = plugins.hook.launch_job(job=job, launcher=launcher)
         if handle is None:
             raise plugins.unknown("launcher", launcher, plugins.implementers("launch_job"))
