@@ -40,10 +40,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _runway(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _runway(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     """A real subprocess, stdout and stderr in one stream, as a terminal shows them."""
     return subprocess.run(
-        [str(RUNWAY), *args], cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600
+        [str(RUNWAY), *args], cwd=cwd, env={**_env(), **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600
     )
 
 
@@ -61,7 +61,8 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def ran(demo: Path) -> subprocess.CompletedProcess:
-    result = _runway("run", "example", *FAST, cwd=demo)
+    # a progress line at every chance (not every 10 s): what a long run writes where no bar is drawn
+    result = _runway("run", "example", *FAST, cwd=demo, RUNWAY_PROGRESS_INTERVAL_S="0")
     assert result.returncode == 0, result.stdout
     return result
 
@@ -86,6 +87,10 @@ def test_a_local_run_keeps_its_output_for_runway_logs(demo, ran):
     assert shown.stdout.startswith("===== runway run example_V1 (local), ")
     assert "example_V1: trained; best checkpoint" in shown.stdout
     assert "example_V1 test: accuracy=" in shown.stdout
+    # no bar off a terminal: lines say how far training, inference and eval got
+    assert re.search(r"^train example_V1: 1/1 epochs \(100%\), [\d.]+ s.*val/accuracy=", shown.stdout, re.M)
+    assert re.search(r"^infer example_V1 test-test: \d+/\d+ batches \(100%\)", shown.stdout, re.M)
+    assert re.search(r"^eval \(\d+ records\): 3/3 metrics \(100%\)", shown.stdout, re.M)
     assert "\x1b[" not in shown.stdout and "\r" not in shown.stdout
 
 

@@ -155,7 +155,10 @@ def _fit(
     kwargs = trainer_kwargs(settings, version)
     kwargs["logger"] = with_runway_logger(kwargs.get("logger"), RunwayLightningLogger(loggers) if loggers is not None else None)
     callbacks = validation_callbacks(settings, version.train_dir)
-    kwargs["callbacks"] = [checkpoint, *callbacks, *kwargs.get("callbacks", [])]
+    from runway.experiment.training_progress import training_lines
+
+    lines = training_lines(version.label, enabled=not kwargs.get("enable_progress_bar", True))
+    kwargs["callbacks"] = [checkpoint, *callbacks, *lines, *kwargs.get("callbacks", [])]
     if loggers is not None:
         loggers.start()
         for record in ("config.json", "provenance.json"):
