@@ -186,3 +186,11 @@ def test_pipeline_png_without_dot_says_so(project, tmp_path, monkeypatch):
     result = _invoke("pipeline", "show", "tiny", "--format", "png", "-o", str(tmp_path / "dag.png"))
     assert result.exit_code == 2 and "needs Graphviz's `dot` program on PATH" in result.output
     assert "-o FILE.png" in _invoke("pipeline", "show", "tiny", "--format", "png").output
+
+
+def test_versions_trained_on_different_data_get_a_note(project):
+    for label, key in (("exp_V1", "k1"), ("exp_V2", "k9")):
+        (project / "experiments" / label / "provenance.json").write_text(json.dumps({"data": {"output": key}}))
+    result = _invoke("compare", "exp:1", "exp:2")
+    assert result.exit_code == 0, result.output
+    assert "exp_V1 and exp_V2 trained on different data (node output)" in result.output

@@ -140,6 +140,22 @@ def mismatches(selected: Sequence[Selected]) -> list[str]:
     return found
 
 
+def _training_data_notes(versions: Sequence[Version]) -> list[str]:
+    """A note where versions trained on other data (the cache keys in their provenance differ):
+    their validation metrics are then of other samples."""
+    keyed = [(v.label, v.provenance.get("data")) for v in versions]
+    keyed = [(label, data) for label, data in keyed if isinstance(data, dict) and data]
+    if len(keyed) < 2:
+        return []
+    first_label, first = keyed[0]
+    notes = []
+    for label, data in keyed[1:]:
+        changed = sorted(n for n in set(first) | set(data) if first.get(n) != data.get(n))
+        if changed:
+            notes.append(f"note: {first_label} and {label} trained on different data (node {changed[0]}); their validation metrics are of other samples")
+    return notes
+
+
 def compare(selected: Sequence[Selected], *, force: bool = False) -> Comparison:
     """The comparison of ``selected`` (predictions too when there are two test runs of the same data).
 
@@ -172,7 +188,7 @@ def compare(selected: Sequence[Selected], *, force: bool = False) -> Comparison:
         states=[v.status.get("state", "unknown") + (" (dummy)" if v.dummy else "") for v in versions],
         config=config_differences([v.config for v in versions]),
         metrics={n: [m.get(n) for m in per_version] for n in ordered},
-        notes=[f"not comparable (--force): {p}" for p in problems],
+        notes=[f"not comparable (--force): {p}" for p in problems] + _training_data_notes(versions),
     )
     if len(selected) == 2:
         pair = _test_pair(selected[0], selected[1])
