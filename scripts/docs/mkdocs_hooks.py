@@ -106,7 +106,7 @@ def generated_pages() -> dict[str, str]:
     return pages
 
 
-def _listed(items) -> set[str]:  # noqa: ANN001
+def _listed(items) -> set[str]:
     found: set[str] = set()
     for item in items or []:
         value = next(iter(item.values())) if isinstance(item, dict) else item
@@ -117,7 +117,7 @@ def _listed(items) -> set[str]:  # noqa: ANN001
     return found
 
 
-def on_config(config):  # noqa: ANN001 (mkdocs' hook signature)
+def on_config(config):
     """A README section that mkdocs.yml's nav does not list yet joins the Guides, after the listed ones."""
     nav = config.get("nav") or []
     guides = next((item["Guides"] for item in nav if isinstance(item, dict) and isinstance(item.get("Guides"), list)), None)
@@ -131,7 +131,7 @@ def on_config(config):  # noqa: ANN001 (mkdocs' hook signature)
     return config
 
 
-def on_files(files, config):  # noqa: ANN001 (mkdocs' hook signature)
+def on_files(files, config):
     for path, content in generated_pages().items():
         existing = files.get_file_from_path(path)
         if existing is not None:

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from runway.cli.main import cli
+from runway.errors import ExperimentError
 from runway.experiment.address import Address, parse_address
 from runway.experiment.store import ExperimentStore
-from runway.errors import ExperimentError
 
 TINY_CONFIG = """
 local example = import 'experiments/example.jsonnet';
@@ -123,10 +122,10 @@ def test_an_unquoted_list_is_refused_with_the_json_form(fresh):
 
 
 def test_runway_experiment_help_shows_a_usage_line_that_works(fresh):
-    from runway.cli.main import experiment_alias
-
     import sys
     from unittest import mock
+
+    from runway.cli.main import experiment_alias
 
     runner = CliRunner()
     with mock.patch.object(sys, "argv", ["runway-experiment", "--help"]):
@@ -134,8 +133,8 @@ def test_runway_experiment_help_shows_a_usage_line_that_works(fresh):
     usage = next(line for line in result.output.splitlines() if line.startswith("Usage:"))
     assert usage.startswith("Usage: runway experiment ")
     # the alias prints the same usage, not `runway-experiment experiment ...`
-    import io
     import contextlib
+    import io
 
     out = io.StringIO()
     with mock.patch.object(sys, "argv", ["runway-experiment", "--help"]), contextlib.redirect_stdout(out), pytest.raises(SystemExit):

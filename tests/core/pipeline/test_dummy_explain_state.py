@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-
 from pipeline_helpers import pipeline_config
 from runway.cli.main import cli
 from runway.pipeline.cache import LATEST_DUMMY_FILE, LATEST_FILE

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import click
 
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -126,7 +125,7 @@ def _project_or_none() -> Any:
         from runway.project import Project
 
         return Project.find()
-    except Exception:
+    except Exception:  # noqa: BLE001 (completion never fails: it completes nothing)
         return None
 
 
@@ -151,7 +150,7 @@ def complete_experiment(ctx: click.Context, param: click.Parameter, incomplete: 
         return []
     try:
         return [CompletionItem(n) for n in experiment_names(project) if n.startswith(incomplete)]
-    except Exception:
+    except Exception:  # noqa: BLE001 (completion never fails: it completes nothing)
         return []
 
 
@@ -174,7 +173,7 @@ def complete_version(ctx: click.Context, param: click.Parameter, incomplete: str
             return [CompletionItem(f"{name}:{n}") for n in store.versions(name) if f"{name}:{n}".startswith(incomplete)]
         version = store.get(name, int(number.lstrip("Vv")) if number not in ("", "latest") else None)
         return [CompletionItem(f"{name}:{number}:{t}") for t in version.tests() if f"{name}:{number}:{t}".startswith(incomplete)]
-    except Exception:
+    except Exception:  # noqa: BLE001 (completion never fails: it completes nothing)
         return []
 
 
@@ -200,7 +199,7 @@ def complete_config_key(ctx: click.Context, param: click.Parameter, incomplete: 
         prefix = incomplete.lstrip("+~")
         keys = sorted(flatten(config))
         return [CompletionItem(f"{key}=") for key in keys if key.startswith(prefix)]
-    except Exception:
+    except Exception:  # noqa: BLE001 (completion never fails: it completes nothing)
         return []
 
 
@@ -216,5 +215,5 @@ def complete_metric(ctx: click.Context, param: click.Parameter, incomplete: str)
 
         names = sorted({name for row in version_rows(project) for name in metric_names(row)})
         return [CompletionItem(name) for name in names if name.startswith(incomplete)]
-    except Exception:
+    except Exception:  # noqa: BLE001 (completion never fails: it completes nothing)
         return []

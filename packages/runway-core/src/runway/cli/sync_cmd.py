@@ -20,7 +20,12 @@ import click
 
 from runway.cli.common import complete_version
 from runway.errors import ExperimentError, PluginError, did_you_mean
-from runway.experiment.versions import check_name, existing_versions, folder_name, parse_folder_name
+from runway.experiment.versions import (
+    check_name,
+    existing_versions,
+    folder_name,
+    parse_folder_name,
+)
 
 
 def find_version_dir(experiments_dir: Path, name: str, version: int | None) -> Path:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runway.errors import ExperimentError
-from runway.experiment.store import ExperimentStore, Version
 from runway.experiment.address import folder_address, parse_address, resolve
+from runway.experiment.store import ExperimentStore, Version
+
 
 @dataclass(frozen=True)
 class Selected:

@@ -101,7 +101,7 @@ def format_duration(seconds: float | None) -> str:
     """``42s``, ``3m05s``, ``2h10m``; ``-`` when not recorded."""
     if seconds is None:
         return "-"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
