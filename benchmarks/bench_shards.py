@@ -18,6 +18,15 @@ cores the ratio's limit is ``0.25 + 0.35``: the ideal share of the time plus
 what the shards' server process (it imports ``datasets`` once), the four
 shard processes and the merge may cost. With fewer cores than shards the
 ratio is reported without a limit.
+
+A second row, only when SLURM benchmarks are asked for (``RUNWAY_BENCH_SLURM=1``
+or ``run.py --slurm``, see ``_slurm.py``): the 4 shards as a SLURM job array
+plus its merge job (``runway prepare --launcher slurm --wait``, the jobs run
+for real on the cluster's default partition) against the same 1-shard local
+baseline, its note giving the speed-up next to the CPUs the cluster's nodes
+advertise. It has no limit: the nodes of a test cluster may share one
+machine's cores, and each task pays for starting a job and importing
+``datasets``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _processes import RUNWAY, paired, timed  # noqa: E402
+from _slurm import cluster_unavailable, default_partition  # noqa: E402
 
 ROWS = int(os.environ.get("RUNWAY_BENCH_ROWS", "1000000"))
 WORK = int(os.environ.get("RUNWAY_BENCH_SHARD_WORK", "40"))
@@ -88,11 +98,41 @@ def write_project(root: Path) -> None:
     (root / "configs" / "experiments" / "bench.jsonnet").write_text(json.dumps(config), encoding="utf-8")
 
 
-def prepare(root: Path, shards: int) -> float:
+def prepare(root: Path, shards: int, *launcher: str) -> float:
     return timed(
-        [*RUNWAY, "prepare", "bench", "--regenerate", NODE, "--opts", f"data_pipeline.transforms.{NODE}.setup_kwargs._shards={shards}"],
+        [
+            *RUNWAY, "prepare", "bench", "--regenerate", NODE, *launcher,
+            "--opts", f"data_pipeline.transforms.{NODE}.setup_kwargs._shards={shards}",
+        ],
         cwd=root,
-    )
+    )  # fmt: skip
+
+
+def cluster_cpus() -> tuple[int, int]:
+    """(CPUs, nodes) that the cluster's nodes advertise (``sinfo``)."""
+    import subprocess
+
+    lines = subprocess.run(["sinfo", "-h", "-N", "-o", "%N %c"], capture_output=True, text=True, check=False).stdout.split("\n")
+    per_node = dict(line.split() for line in lines if len(line.split()) == 2)
+    return sum(int(c) for c in per_node.values() if c.isdigit()), len(per_node)
+
+
+def slurm_row(root: Path) -> dict:
+    name = f"CPU-bound map, {ROWS:,} rows: {SHARDS} shards vs 1 (SLURM job array)"
+    reason = cluster_unavailable()
+    if reason:
+        return {"name": name, "skipped": reason}
+    section = {"time": 30, **({"partition": default_partition()} if default_partition() else {})}
+    opts = [f"+launcher.slurm={json.dumps(section)}"]
+    row = paired(lambda: prepare(root, SHARDS, "--launcher", "slurm", "--wait", "--opts", *opts), lambda: prepare(root, 1), ROUNDS)
+    cpus, nodes = cluster_cpus()
+    return {
+        "name": name,
+        **row,
+        "limit": None,
+        "note": f"speed-up {row['baseline'] / row['value']:.2f}x with {cpus} CPUs on {nodes} SLURM node(s) "
+        f"(os.cpu_count() = {os.cpu_count() or 1} here)",
+    }
 
 
 def run() -> list[dict]:
@@ -106,6 +146,7 @@ def run() -> list[dict]:
         write_project(root)
         prepare(root, 1)  # caches the input node (and warms the page cache and bytecode)
         row = paired(lambda: prepare(root, SHARDS), lambda: prepare(root, 1), ROUNDS)
+        on_slurm = slurm_row(root)
     speedup = row["baseline"] / row["value"]
     return [
         {
@@ -113,7 +154,8 @@ def run() -> list[dict]:
             **row,
             "limit": round(1 / SHARDS + 0.35, 2) if cores >= SHARDS else None,
             "note": f"speed-up {speedup:.2f}x with os.cpu_count() = {cores}",
-        }
+        },
+        on_slurm,
     ]
 
 

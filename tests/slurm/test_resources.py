@@ -116,6 +116,8 @@ def test_checkpoint_requeues_the_same_folder_marked_as_requeued(monkeypatch, tmp
     assert isinstance(resumed, RunwayCommand) and resumed.requeued and resumed.restarted()
     assert (resumed.version_dir, resumed.env, resumed.workdir, resumed.entry) == (
         str(tmp_path / "exp_V3"), {"A": "1"}, "/tmp", command.entry)
+    shard = RunwayCommand(tmp_path / "exp_V3" / "pipeline" / "01-node", entry="runway.pipeline.submit:execute_shard", args=(3,))
+    assert shard.checkpoint().function.args == (3,)  # a requeued shard task computes the same shard
 
 
 def test_a_job_slurm_requeued_by_itself_runs_as_requeued(monkeypatch, tmp_path):

@@ -86,3 +86,58 @@ def test_submission_options_without_a_launcher_that_submits_are_usage_errors(pip
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (pipeline_project / "experiments" / "p_V1").exists()
+
+
+SHARDED_TRANSFORMS = '''
+import runway
+
+
+@runway.register_transform
+class Rows(runway.Transform):
+    def _call(self, data):
+        return [{"i": i} for i in range(6)]
+
+
+@runway.register_transform
+class Tag(runway.Transform):
+    shardable = True
+
+    def _call(self, rows):
+        return [{**row, "tag": True} for row in rows]
+'''
+
+SHARDED = {
+    "data_pipeline": {
+        "transforms": {
+            "input:rows": {"transform_name": "Rows"},
+            "output:tagged": {"input_node": "input:rows", "transform_name": "Tag", "setup_kwargs": {"_shards": 3}},
+        }
+    }
+}
+
+
+def test_a_sharded_job_names_its_missing_shards_which_a_dry_run_counts_and_a_submission_stages(
+    runway_project: Callable[..., Path], runway_builtin_plugins
+):
+    from runway.pipeline import plan_pipeline, run_pipeline, submit
+    from runway.pipeline.shards import run_shard
+
+    root = runway_project(configs={"sharded": json.dumps(SHARDED)}, files={"data_processing/rows.py": SHARDED_TRANSFORMS})
+    cache = root / "local_cache"
+    plan = plan_pipeline(SHARDED, root)
+    jobs = submit.plan_jobs(plan)
+    assert [(job["node"], job.get("shards")) for job in jobs] == [("input:rows", None), ("output:tagged", 3)]
+    submit.stage_shard_jobs(plan, jobs, cache, runway_builtin_plugins, write=False)
+    assert jobs[1]["missing"] == [0, 1, 2] and not list(cache.glob("*/.shards-*"))  # a dry run writes nothing
+    # the input is computed by an earlier job: staged all the same
+    submit.stage_shard_jobs(plan, jobs, cache, runway_builtin_plugins)
+    assert (Path(jobs[1]["staging"]) / "plan.json").is_file()
+
+    run_pipeline(SHARDED, root, nodes=["input:rows"])
+    assert run_shard(cache, "output:tagged", jobs[1]["key"], 1, 3, project=root) == "computed"
+    plan = plan_pipeline(SHARDED, root)
+    jobs = submit.plan_jobs(plan)
+    submit.stage_shard_jobs(plan, jobs, cache, runway_builtin_plugins)
+    assert [job["node"] for job in jobs] == ["output:tagged"] and jobs[0]["missing"] == [0, 2]
+    assert submit.dependency_lines(jobs)[0].endswith("after nothing; 3 shards (shards 0,2 to compute), then their merge")
+    assert submit.index_ranges([8, 0, 1, 2, 5, 7]) == "0-2,5,7-8"

@@ -72,9 +72,10 @@ def _install_warning_handler() -> tuple[threading.Event, Callable[[int, Any], No
 class RunwayCommand(Checkpointable):
     """Execute the job of ``version_dir`` on a SLURM node.
 
-    Every task of the job (one per rank) calls ``entry(version_dir,
-    requeued=...)`` (by default :func:`runway.job.execute.execute`) with
-    ``env`` applied and the project root as working folder. A failed job
+    Every task of the job (one per rank) calls ``entry(version_dir, *args,
+    requeued=...)`` (by default :func:`runway.job.execute.execute`; ``args``
+    is empty but for a shard of a pipeline node, its index) with ``env``
+    applied and the project root as working folder. A failed job
     raises :class:`SlurmJobFailed`, so that SLURM records it as failed.
 
     Preemption contract: when SLURM warns the job (USR2 before the time
@@ -96,15 +97,18 @@ class RunwayCommand(Checkpointable):
         workdir: str | os.PathLike[str] | None = None,
         entry: str = RUNWAY_EXECUTE,
         requeued: bool = False,
+        args: tuple[Any, ...] = (),
     ) -> None:
         self.version_dir = str(version_dir)
+        self.args = tuple(args)
         self.env = dict(env or {})
         self.workdir = str(workdir) if workdir is not None else None
         self.entry = entry
         self.requeued = requeued
 
     def __repr__(self) -> str:
-        return f"RunwayCommand({self.version_dir!r}, entry={self.entry!r})"
+        args = f", args={self.args!r}" if self.args else ""
+        return f"RunwayCommand({self.version_dir!r}, entry={self.entry!r}{args})"
 
     def restarted(self) -> bool:
         """Whether this run continues a requeued job (submitit's requeue, or SLURM's own)."""
@@ -131,7 +135,7 @@ class RunwayCommand(Checkpointable):
             preemption.set_unguarded_stop_handler(lambda reason: submitit_handler(signum, None))
         what = f"the job of {self.version_dir}"
         try:
-            run(self.version_dir, requeued=self.restarted())
+            run(self.version_dir, *getattr(self, "args", ()), requeued=self.restarted())
         except preemption.Preempted as stopped:
             print(f"runway: {stopped}; requeueing", file=sys.stderr, flush=True)
             if submitit_handler is not None:
@@ -159,5 +163,7 @@ class RunwayCommand(Checkpointable):
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> DelayedSubmission:
         """What submitit requeues on preemption or time-out: this job, marked requeued."""
-        resumed = RunwayCommand(self.version_dir, env=self.env, workdir=self.workdir, entry=self.entry, requeued=True)
+        resumed = RunwayCommand(
+            self.version_dir, env=self.env, workdir=self.workdir, entry=self.entry, requeued=True, args=getattr(self, "args", ())
+        )
         return DelayedSubmission(resumed, *args, **kwargs)

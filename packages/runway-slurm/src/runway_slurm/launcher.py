@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -195,6 +196,52 @@ def submit_array(
         record = _record(job, slurm_job.job_id, folder, resources, job_name, array_index=index)
         handles.append(JobHandle(launcher=LAUNCHER, state="submitted", job_id=slurm_job.job_id, info={"record": record}))
     return handles
+
+
+def with_array(resources: SlurmResources, indices: Sequence[int]) -> SlurmResources:
+    """``resources`` of a job array whose task ids are ``indices`` (``--array=3,5``)."""
+    from runway.pipeline.submit import index_ranges
+
+    extra = {**resources.additional_parameters, "array": index_ranges(indices)}
+    return dataclasses.replace(resources, additional_parameters=extra)
+
+
+def submit_indexed_array(executor: SlurmExecutor, commands: dict[int, Any]) -> list[submitit.SlurmJob]:
+    """Submit ``{task id: callable}`` as one job array whose task ids are those keys.
+
+    submitit's own ``submit_array`` numbers the tasks ``0..n-1``; here the
+    ids are chosen (``executor`` was made with :func:`with_array` of the same
+    ids), so task 5 is ``<array id>_5`` in SLURM and in submitit's files: the
+    batch script is submitit's array script, each task's pickle is moved to
+    the name submitit's job runner looks for, and the logs are
+    ``<array id>_<task id>_0_log.out/err``. Returns the tasks' jobs in id order.
+    """
+    from submitit.core.utils import DelayedSubmission, JobPaths
+
+    indices = sorted(commands)
+    staging = JobPaths.get_first_id_independent_folder(executor.folder)
+    staging.mkdir(parents=True, exist_ok=True)
+    timeout_min = executor.parameters.get("time", 5)
+    pickles = []
+    for index in indices:
+        delayed = DelayedSubmission(commands[index])
+        delayed.set_timeout(timeout_min, executor.max_num_timeout)
+        path = staging / f"{uuid.uuid4().hex}.pkl"
+        delayed.dump(path)
+        pickles.append(path)
+    executor.parameters["map_count"] = len(indices)  # submitit's array script: logs named %A_%a
+    try:
+        first = executor._submit_command(executor._submitit_command_str)
+    except BaseException:
+        for path in pickles:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        executor.parameters.pop("map_count", None)
+    jobs = [submitit.SlurmJob(folder=executor.folder, job_id=f"{first.job_id}_{index}", tasks=list(range(executor._num_tasks()))) for index in indices]
+    for job, path in zip(jobs, pickles):
+        job.paths.move_temporary_file(path, "submitted_pickle")
+    return jobs
 
 
 def follow(record: dict[str, Any], *, out: TextIO | None = None, poll_s: float = POLL_INTERVAL_S) -> JobHandle:

@@ -23,6 +23,15 @@ marker fails at once, naming the folder and its host. A node that fails
 marks the version ``failed`` naming the node; the launcher stops the jobs
 that wait for it.
 
+A sharded node (``setup_kwargs._shards: N``) is staged when the submission
+is planned (:func:`stage_shard_jobs`: its shard plan written into the
+cache, even before earlier jobs have computed its inputs), and its job
+entry says which shards are still ``missing``; a launcher that runs shards
+itself gives each missing shard a task that runs :func:`execute_shard`, and
+the node's readers wait for one job running :func:`execute_merge` after
+them (the slurm launcher: a job array and a merge job). Without that, the
+node's one job computes its shards as local processes.
+
 A launcher may also run a training job's uncached data this way first
 (:func:`data_jobs`; the slurm launcher does with ``launcher.slurm.prepare_first``):
 the node jobs go into the training version's folder and the training job
@@ -80,17 +89,48 @@ def plan_jobs(plan: Any) -> list[dict[str, Any]]:
         if name not in gets_job:
             continue
         after = waits_for(name, set())
-        jobs.append(
-            {
-                "node": name,
-                "key": plan.nodes[name].key,
-                "forced": bool(plan.nodes[name].forced),
-                "reasons": list(plan.nodes[name].reasons),
-                "after": [other for other in running if other in after],
-                "folder": node_folder_name(len(jobs) + 1, name),
-            }
-        )
+        job = {
+            "node": name,
+            "key": plan.nodes[name].key,
+            "forced": bool(plan.nodes[name].forced),
+            "reasons": list(plan.nodes[name].reasons),
+            "after": [other for other in running if other in after],
+            "folder": node_folder_name(len(jobs) + 1, name),
+        }
+        if pipeline.nodes[name].shards > 1:
+            job["shards"] = pipeline.nodes[name].shards
+        jobs.append(job)
     return jobs
+
+
+def stage_shard_jobs(plan: Any, jobs: list[dict[str, Any]], cache_dir: Path, plugins: Any, *, write: bool = True) -> None:
+    """Give each sharded job (``shards``) its ``missing`` shards and ``staging`` folder.
+
+    ``write``: stage the node now (:func:`~runway.pipeline.shards.stage_sharded_node`;
+    a regenerated node's earlier shards are discarded), without checking
+    inputs that earlier jobs of the submission compute. Without it (a dry
+    run) nothing is written and the shards complete in the staging area
+    are only counted.
+    """
+    from runway.pipeline.cache import CacheStore
+    from runway.pipeline.formats import format_registry
+    from runway.pipeline.plan import RUN
+    from runway.pipeline.shards import ShardStaging, stage_sharded_node
+
+    store = CacheStore(Path(cache_dir), format_registry(plugins))
+    for job in jobs:
+        n_shards = job.get("shards")
+        if not n_shards:
+            continue
+        name = job["node"]
+        if write:
+            computed_here = any(plan.nodes[i].action == RUN for i in plan.pipeline.nodes[name].inputs)
+            staging = stage_sharded_node(plan, name, store, fresh=job["forced"], check_inputs=not computed_here)
+            job["missing"] = staging.missing(n_shards)
+        else:
+            staging = ShardStaging(store, name, job["key"])
+            job["missing"] = list(range(n_shards)) if job["forced"] else staging.missing(n_shards)
+        job["staging"] = str(staging.path)
 
 
 def _experiment_name(name: str | None, config_file: Path | None) -> str:
@@ -157,6 +197,7 @@ def submit_pipeline(
         return None
     resources = dict(((config.get("launcher") or {}).get(launcher)) or {})
     cache_dir = Path(project.cache_dir).resolve()
+    stage_shard_jobs(plan, jobs, cache_dir, plugins, write=not dry_run)
     job = Job(
         version_dir=Path(project.experiments_dir) / f"{experiment}_V?",
         experiment=experiment,
@@ -275,7 +316,10 @@ def data_jobs(version_dir: Path, config: dict[str, Any], project_root: Path, *, 
     plan = plan_pipeline(config, project, dummy=dummy)
     jobs = plan_jobs(plan)
     if jobs:
+        from runway.plugins import get_plugins
+
         cache_dir = Path(project.cache_dir).resolve()
+        stage_shard_jobs(plan, jobs, cache_dir, get_plugins())
         mark_shared(cache_dir)
         write_node_folders(version_dir, jobs, cache_dir, dummy=dummy, owns_status=False)
     return jobs
@@ -290,15 +334,13 @@ def _version_failed(version_dir: Path) -> bool:
     return read_status(version_dir).get("state") == "failed"
 
 
-def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
-    """Run one node of a submitted pipeline into the shared cache (what a node job runs)."""
+def _node_job(folder: Path) -> tuple[dict[str, Any], Path, Path]:
+    """``(node.json, version folder, cache folder)`` of a node job's folder, once
+    this host sees the shared cache folder (else the version is marked failed)."""
     from runway.experiment.status import write_status
-    from runway.job.spec import load_job
-    from runway.pipeline import run_pipeline
-    from runway.support.files import read_json, write_json
+    from runway.support.files import read_json
     from runway.support.processes import this_host
 
-    folder = Path(folder)
     entry = read_json(folder / NODE_FILE, None, expect=dict)
     if entry is None:
         raise PipelineError(f"{folder} holds no {NODE_FILE}: it is not a node of a submitted pipeline")
@@ -312,10 +354,105 @@ def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
         job_type = PREPARE_COMMAND if entry.get("owns_status", True) else None
         write_status(version_dir, "failed", job_type=job_type, node=node, error=str(error))
         raise error
+    return entry, version_dir, cache_dir
+
+
+def _mark_running(version_dir: Path, entry: Mapping[str, Any]) -> None:
+    from runway.experiment.status import write_status
+
+    if entry.get("owns_status", True) and not _version_failed(version_dir):
+        write_status(version_dir, "running", job_type=PREPARE_COMMAND, node=str(entry["node"]))
+
+
+def _mark_failed(version_dir: Path, entry: Mapping[str, Any], command: str, error: str) -> None:
+    from runway.experiment.status import write_status
+
+    job_type = PREPARE_COMMAND if entry.get("owns_status", True) else command
+    write_status(version_dir, "failed", job_type=job_type, node=str(entry["node"]), error=error)
+
+
+def _node_done(folder: Path, version_dir: Path, entry: Mapping[str, Any], done: dict[str, Any]) -> None:
+    """Write the node's ``done.json``; the last node of a ``prepare`` submission completes the version."""
+    from runway.experiment.status import write_status
+    from runway.support.files import write_json
+
+    write_json(folder / DONE_FILE, done)
+    nodes_dir = version_dir / NODES_FOLDER
+    if (
+        entry.get("owns_status", True)
+        and all((other / DONE_FILE).is_file() for other in nodes_dir.iterdir() if other.is_dir())
+        and not _version_failed(version_dir)
+    ):
+        write_status(version_dir, "completed", job_type=PREPARE_COMMAND)
+
+
+def execute_shard(folder: str | Path, index: int, requeued: bool = False) -> dict[str, Any]:
+    """Compute shard ``index`` of a sharded node of a submitted pipeline (what one task of its job array runs).
+
+    The node was staged when the pipeline was submitted (:func:`stage_shard_jobs`);
+    the shard reads the node's inputs from the shared cache and writes its output
+    into the node's staging area (:func:`runway.pipeline.shards.run_shard`).
+    """
+    from runway.job.spec import read_spec
+    from runway.pipeline.shards import run_shard
+    from runway.support.processes import this_host
+
+    folder = Path(folder)
+    entry, version_dir, cache_dir = _node_job(folder)
+    node, n_shards = str(entry["node"]), int(entry["shards"])
+    spec = read_spec(version_dir)
+    _mark_running(version_dir, entry)
+    try:
+        outcome = run_shard(cache_dir, node, str(entry["key"]), int(index), n_shards, project=spec.project_root)
+    except BaseException as exc:
+        _mark_failed(version_dir, entry, spec.command, f"node {node} shard {index} of {n_shards} failed: {type(exc).__name__}: {exc}")
+        raise
+    print(f"{node}: shard {index} of {n_shards} {outcome} into {entry.get('staging') or cache_dir}", flush=True)
+    return {"node": node, "shard": int(index), "shards": n_shards, "outcome": outcome, "host": this_host()}
+
+
+def execute_merge(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
+    """Merge the shards of a sharded node of a submitted pipeline into its entry (what its merge job runs)."""
+    from runway.job.spec import read_spec
+    from runway.pipeline.cache import CacheStore
+    from runway.pipeline.formats import format_registry
+    from runway.pipeline.shards import merge_shards_into_entry
+    from runway.plugins import get_plugins
+    from runway.support.processes import this_host
+
+    folder = Path(folder)
+    entry, version_dir, cache_dir = _node_job(folder)
+    node, key, n_shards = str(entry["node"]), str(entry["key"]), int(entry["shards"])
+    spec = read_spec(version_dir)
+    _mark_running(version_dir, entry)
+    plugins = get_plugins()
+    store = CacheStore(cache_dir, format_registry(plugins))
+    try:
+        with store.lock(node, key):
+            action = "LOAD"  # another run merged it meanwhile
+            if entry.get("forced") or store.status(node, key) != "ok":
+                merge_shards_into_entry(store, node, key, n_shards, project=spec.project_root, plugins=plugins)
+                action = "RUN"
+    except BaseException as exc:
+        _mark_failed(version_dir, entry, spec.command, f"node {node} failed merging its {n_shards} shards: {type(exc).__name__}: {exc}")
+        raise
+    done = {"node": node, "key": key, "action": action, "host": this_host(), "shards": n_shards}
+    print(f"{node}: {action} {key[:12]} merged from {n_shards} shards into {cache_dir}", flush=True)
+    _node_done(folder, version_dir, entry, done)
+    return done
+
+
+def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
+    """Run one node of a submitted pipeline into the shared cache (what a node job runs)."""
+    from runway.job.spec import load_job
+    from runway.pipeline import run_pipeline
+    from runway.support.processes import this_host
+
+    folder = Path(folder)
+    entry, version_dir, cache_dir = _node_job(folder)
+    node = str(entry["node"])
     spec, config = load_job(version_dir)
-    owns_status = bool(entry.get("owns_status", True))
-    if owns_status and not _version_failed(version_dir):
-        write_status(version_dir, "running", job_type=PREPARE_COMMAND, node=node)
+    _mark_running(version_dir, entry)
     try:
         run = run_pipeline(
             config,
@@ -326,22 +463,35 @@ def execute_node(folder: str | Path, requeued: bool = False) -> dict[str, Any]:
             cache_dir=cache_dir,
         )
     except BaseException as exc:
-        job_type = PREPARE_COMMAND if owns_status else spec.command
-        write_status(version_dir, "failed", job_type=job_type, node=node, error=f"node {node} failed: {type(exc).__name__}: {exc}")
+        _mark_failed(version_dir, entry, spec.command, f"node {node} failed: {type(exc).__name__}: {exc}")
         raise
     done = {"node": node, "key": run.keys.get(node), "action": run.actions.get(node), "host": this_host()}
-    write_json(folder / DONE_FILE, done)
     print(f"{node}: {done['action']} {str(done['key'])[:12]} into {cache_dir}", flush=True)
-    nodes_dir = version_dir / NODES_FOLDER
-    if owns_status and all((other / DONE_FILE).is_file() for other in nodes_dir.iterdir() if other.is_dir()) and not _version_failed(version_dir):
-        write_status(version_dir, "completed", job_type=PREPARE_COMMAND)
+    _node_done(folder, version_dir, entry, done)
     return done
 
 
+def index_ranges(indices: Iterable[int]) -> str:
+    """``[0, 1, 2, 5, 7, 8]`` -> ``"0-2,5,7-8"`` (the form of ``sbatch --array``)."""
+    spans: list[list[int]] = []
+    for index in sorted(set(indices)):
+        if spans and index == spans[-1][1] + 1:
+            spans[-1][1] = index
+        else:
+            spans.append([index, index])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def dependency_lines(jobs: Iterable[Mapping[str, Any]]) -> list[str]:
-    """``process:B (key abc123) after input:A``: one line per job, for dry runs and logs."""
+    """``process:B (key abc123) after input:A``: one line per job, for dry runs and logs
+    (a sharded node's line says which of its shards are still to compute)."""
     lines = []
     for index, job in enumerate(jobs, 1):
         after = ", ".join(job.get("after") or []) or "nothing"
-        lines.append(f"job {index}: {job['node']} (key {str(job['key'])[:12]}) after {after}")
+        line = f"job {index}: {job['node']} (key {str(job['key'])[:12]}) after {after}"
+        if job.get("shards"):
+            missing = job.get("missing", range(job["shards"]))
+            todo = f"shards {index_ranges(missing)} to compute" if missing else "all complete"
+            line += f"; {job['shards']} shards ({todo}), then their merge"
+        lines.append(line)
     return lines
