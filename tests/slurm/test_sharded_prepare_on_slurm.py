@@ -170,7 +170,9 @@ def test_a_killed_shard_task_is_named_and_the_next_prepare_submits_and_computes_
             records = read_job_records(project / "experiments" / "shards4_V1") if (project / "experiments" / "shards4_V1").is_dir() else []
             done = list((project / "local_cache").glob("*/.shards-*/shard-*/*/COMPLETE"))
             task = [r["job_id"] for r in records if r.get("shard") == 2]
-            if task and len(done) == 3:
+            log = project / "batches.log"
+            waiting = log.is_file() and "200-299" in log.read_text(encoding="utf-8").split()  # shard 2 is at its gate
+            if task and len(done) == 3 and waiting:
                 subprocess.run(["scancel", task[0]], check=True)
                 killed.append(task[0])
                 return
