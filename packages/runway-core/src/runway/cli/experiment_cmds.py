@@ -348,11 +348,12 @@ def _version_tags(current: Any) -> dict[str, str]:
 
 
 def _has_test_run(version: Any, suffix: str) -> bool:
-    """Whether test-SUFFIX/ holds a run (its predictions, summary or metrics), not just an empty folder."""
+    """Whether test-SUFFIX/ holds a finished run: its summary (written after the records) or its metrics.
+
+    Records without a summary are what a killed infer leaves; they are replaced without asking.
+    """
     folder = version.test_dir(suffix)
-    return folder.is_dir() and any(
-        (folder / name).exists() for name in ("summary.json", "metrics.json", "records.parquet", "records.jsonl")
-    )
+    return any((folder / name).is_file() for name in ("summary.json", "metrics.json"))
 
 
 @click.command("infer")
