@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import types
 
 import click
 import pytest

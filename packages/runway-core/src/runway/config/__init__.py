@@ -41,6 +41,6 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 # ``redact`` names both a submodule and its function: importing the submodule
 # would bind the package attribute to the module, so the (cheap) function is bound here
-from runway.config.redact import redact  # noqa: E402
+from runway.config.redact import redact  # noqa: E402, F401
 
 __all__ = sorted(_LAZY)

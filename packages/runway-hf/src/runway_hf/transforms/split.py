@@ -7,7 +7,7 @@ its name, so a migrated config splits as it did.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from runway.errors import PipelineError
