@@ -29,7 +29,6 @@ from typing import Any
 
 from runway.support.clock import now_iso
 
-PROVENANCE_FILE = "provenance.json"
 # a patch beyond this is cut: the record must stay readable, and huge diffs
 # are almost always generated files
 MAX_PATCH_BYTES = 1_000_000

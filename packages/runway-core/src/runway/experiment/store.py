@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from runway.errors import ExperimentError
-from runway.experiment.provenance import PROVENANCE_FILE
 from runway.experiment.status import read_status
 from runway.experiment.versions import (
     allocate_version,
@@ -28,6 +27,9 @@ from runway.experiment.versions import (
     parse_folder_name,
 )
 from runway.support.files import read_json, write_json
+
+# written by runway.experiment.provenance; named here so that reading a store imports none of it
+PROVENANCE_FILE = "provenance.json"
 
 CONFIG_FILE = "config.json"
 JOB_FILE = "job.json"  # the job spec (runway.job.spec)

@@ -149,7 +149,7 @@ def create_version(
     records no owner.
     """
     from runway.config import fingerprint
-    from runway.experiment.provenance import PROVENANCE_FILE
+    from runway.experiment.store import PROVENANCE_FILE
     from runway.experiment.status import write_status
     from runway.experiment.store import ExperimentStore
     from runway.support.clock import now_iso

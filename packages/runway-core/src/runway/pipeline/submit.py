@@ -253,7 +253,7 @@ def _create_version(
 ) -> Any:
     """The version folder of a pipeline submission: config, spec, provenance, plan, node folders."""
     from runway.config import fingerprint
-    from runway.experiment.provenance import PROVENANCE_FILE
+    from runway.experiment.store import PROVENANCE_FILE
     from runway.experiment.status import write_status
     from runway.experiment.store import ExperimentStore
     from runway.job.spec import JobSpec, key_digests, write_config, write_spec
