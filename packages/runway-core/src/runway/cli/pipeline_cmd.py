@@ -10,6 +10,7 @@ import click
 from runway.cli.common import config_option, opts_option
 from runway.cli.pipeline_config import load_pipeline_config as _load
 from runway.cli.pipeline_submit import launcher_options
+from runway.support.progress import human_size
 
 _node_option = click.option(
     "--node",
@@ -38,14 +39,6 @@ def _pipeline_run_options(func: Any) -> Any:
     ):
         func = decorate(func)
     return func
-
-
-def _human(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size} B"
 
 
 # ---------------------------------------------------------------- prepare
@@ -199,7 +192,7 @@ def cache_ls(nodes: tuple[str, ...]) -> None:
                 entry.node,
                 entry.key[:12],
                 str(entry.meta.get("format", "?")),
-                _human(entry.size),
+                human_size(entry.size),
                 str(entry.meta.get("created", "?"))[:19],
                 ",".join(marks),
             )
@@ -225,13 +218,13 @@ def cache_du() -> None:
     from runway.support.tables import render_table
 
     rows = [
-        (node, f"{count} entr{'y' if count == 1 else 'ies'}", _human(size))
+        (node, f"{count} entr{'y' if count == 1 else 'ies'}", human_size(size))
         for node, (count, size) in sorted(per_node.items())
     ]
     for line in render_table(None, rows, align="<>>"):
         click.echo(line)
     total = sum(size for _, size in per_node.values())
-    click.echo(f"total: {_human(total)} in {store.root}")
+    click.echo(f"total: {human_size(total)} in {store.root}")
 
 
 @cache.command("gc")
@@ -249,10 +242,10 @@ def cache_gc(dry_run: bool) -> None:
     report = collect_garbage(store, project.experiments_dir, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     for node, key, size in report.deleted:
-        click.echo(f"{verb} {node} {key[:12]} ({_human(size)})")
+        click.echo(f"{verb} {node} {key[:12]} ({human_size(size)})")
     for node, key in report.in_use:
         click.echo(f"skipped {node} {key[:12]} (in use by a running pipeline)")
     click.echo(
         f"{verb} {len(report.deleted)} entr{'y' if len(report.deleted) == 1 else 'ies'}, "
-        f"{_human(report.freed)}; kept {len(report.kept)}"
+        f"{human_size(report.freed)}; kept {len(report.kept)}"
     )

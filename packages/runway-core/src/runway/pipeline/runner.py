@@ -29,6 +29,7 @@ from runway.pipeline.graph import Pipeline
 from runway.pipeline.plan import LOAD, RUN, Plan, decide, make_plan
 from runway.pipeline.registry import transform_registry
 from runway.plugins.manager import Plugins, get_plugins
+from runway.support.progress import human_size
 
 
 class Progress:
@@ -119,15 +120,6 @@ class PipelineRun:
     @property
     def output_keys(self) -> dict[str, str]:
         return {name: self.keys[name] for name in self.outputs}
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 class Runner:
@@ -274,7 +266,7 @@ class Runner:
                 self._warn(f"cache entry of {name} ({plan.key[:12]}) not used: {exc}; recomputing")
                 return False
             self.store.write_latest(name, plan.key, plan.parts)
-        self._finish(name, LOAD, index, start, data, f"({meta.get('format')}, {_human_size(int(meta.get('size', 0)))})")
+        self._finish(name, LOAD, index, start, data, f"({meta.get('format')}, {human_size(int(meta.get('size', 0)))})")
         return True
 
     def _compute(self, name: str) -> None:
@@ -313,7 +305,7 @@ class Runner:
                 data = self._apply(name)
                 meta = self.store.save(name, plan.key, plan.parts, data, duration_s=time.perf_counter() - start)
             self.store.write_latest(name, plan.key, plan.parts)
-        self._finish(name, RUN, index, start, data, f"(cached as {meta['format']}, {_human_size(int(meta['size']))})")
+        self._finish(name, RUN, index, start, data, f"(cached as {meta['format']}, {human_size(int(meta['size']))})")
 
     def _compute_sharded(self, name: str) -> tuple[Any, dict[str, Any]]:
         """Shards as local processes, merged into the entry (we hold its lock); the data is read back from it."""
