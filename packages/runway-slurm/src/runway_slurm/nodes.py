@@ -12,7 +12,6 @@ for ``runway status`` and the job's ``job_status`` answer.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -20,6 +19,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from runway.support.files import append_json_line, read_json_lines
 
 NODES_SUFFIX = "_nodes.jsonl"
 _QUERY_TIMEOUT_S = 30
@@ -83,33 +84,17 @@ def record_node(environ: Mapping[str, str] | None = None) -> Path | None:
         "master_addr": environ.get("MASTER_ADDR"),
         "restart": int(environ.get("SLURM_RESTART_COUNT", "0") or 0),
     }
-    path = nodes_file(folder, job_id)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    try:
-        os.write(fd, (json.dumps(line, sort_keys=True) + "\n").encode())
-    finally:
-        os.close(fd)
-    return path
+    return append_json_line(nodes_file(folder, job_id), line)
 
 
 def job_nodes(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The node lines of a job record's job, oldest first (a torn line is skipped)."""
     if not record.get("folder") or not record.get("job_id"):
         return []
-    path = nodes_file(str(record["folder"]), str(record["job_id"]))
-    lines = []
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_json_lines(nodes_file(str(record["folder"]), str(record["job_id"])))
     except OSError:
         return []
-    for raw in text.splitlines():
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(line, dict):
-            lines.append(line)
-    return lines
 
 
 def job_hosts(record: Mapping[str, Any]) -> list[str]:

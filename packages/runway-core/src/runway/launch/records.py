@@ -9,10 +9,10 @@ concurrent submitters never interleave within a line.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
+
+from runway.support.files import append_json_line, read_json_lines
 
 JOBS_FILE = "jobs.jsonl"
 
@@ -21,26 +21,9 @@ def append_job_record(version_dir: Path | str, record: dict[str, Any]) -> Path:
     """Append ``record`` as one JSON line to the version's ``jobs.jsonl``."""
     path = Path(version_dir) / JOBS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record, sort_keys=True) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides, as for every record
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
-    return path
+    return append_json_line(path, record)
 
 
 def read_job_records(version_dir: Path | str) -> list[dict[str, Any]]:
     """Every record of a version, oldest first (a torn last line is skipped)."""
-    path = Path(version_dir) / JOBS_FILE
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+    return read_json_lines(Path(version_dir) / JOBS_FILE)

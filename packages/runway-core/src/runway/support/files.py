@@ -138,3 +138,33 @@ def read_json(path: Path | str, default: Any = _MISSING, *, expect: type | None 
     if expect is not None and not isinstance(data, expect):
         raise DamagedFile(path, f"expected a JSON {'object' if expect is dict else expect.__name__}, got {type(data).__name__}")
     return data
+
+
+def append_json_line(path: Path | str, record: dict[str, Any]) -> Path:
+    """Append ``record`` to ``path`` as one JSON line, in a single ``write`` on a file
+    opened for appending, so that concurrent writers never interleave within a line."""
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides, as for every record
+    try:
+        os.write(fd, (json.dumps(record, sort_keys=True) + "\n").encode())
+    finally:
+        os.close(fd)
+    return path
+
+
+def read_json_lines(path: Path | str) -> list[dict[str, Any]]:
+    """The JSON objects of ``path``, one per line, oldest first; a torn or foreign line is
+    skipped, and a missing file has none (one that cannot be read raises ``OSError``)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    found = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
