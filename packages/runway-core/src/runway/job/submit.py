@@ -141,17 +141,18 @@ def create_version(
     provenance: dict[str, Any],
     durable: bool = True,
     runs_here: bool = True,
+    job_type: str | None = None,
 ) -> tuple[Any, JobSpec]:
     """Allocate a version of ``sub.name`` and write its spec, config, provenance and ``pending`` status.
 
     ``runs_here=False``: the job is not run by this process even with the
-    local launcher (a sweep's child processes), so the pending version
-    records no owner.
+    local launcher (a sweep's child processes, a pipeline's node jobs), so
+    the pending version records no owner. ``job_type`` goes into the status
+    (a pipeline submission's ``prepare``).
     """
     from runway.config import fingerprint
-    from runway.experiment.store import PROVENANCE_FILE
     from runway.experiment.status import write_status
-    from runway.experiment.store import ExperimentStore
+    from runway.experiment.store import PROVENANCE_FILE, ExperimentStore
     from runway.support.clock import now_iso
     from runway.support.files import write_json
 
@@ -183,7 +184,7 @@ def create_version(
     write_json(version.path / PROVENANCE_FILE, record, durable=durable)
     write_spec(version.path, spec, durable=durable)
     owner = pending_owner(sub.launcher) if runs_here else {"pid": None, "host": None}
-    write_status(version.path, "pending", job_type=None, launcher=sub.launcher, **owner)
+    write_status(version.path, "pending", job_type=job_type, launcher=sub.launcher, **owner)
     return version, spec
 
 

@@ -177,6 +177,7 @@ def submit_pipeline(
         Submission,
         base_provenance,
         check_launcher,
+        create_version,
         discard_version,
     )
     from runway.launch.job import Job
@@ -222,7 +223,10 @@ def submit_pipeline(
             raise plugins.unknown("launcher", launcher, plugins.implementers("launch_job"))
         return handle
     mark_shared(cache_dir)
-    version = _create_version(experiment, config, project, launcher, jobs, cache_dir, dummy, plugins, Submission, base_provenance)
+    sub = Submission(command=PREPARE_COMMAND, name=experiment, config=config, project=project, launcher=launcher, dummy=dummy)
+    # the node jobs run elsewhere: the pending version has no owner here
+    version, _ = create_version(sub, (), provenance=base_provenance(sub, plugins), runs_here=False, job_type=PREPARE_COMMAND)
+    write_node_folders(version.path, jobs, cache_dir, dummy=dummy)
     echo(f"{version.label}: {version.path}")
     job.version_dir, job.version = version.path, version.number
     try:
@@ -237,54 +241,6 @@ def submit_pipeline(
         echo(f"{version.label}: {len(jobs)} job(s) {handle.state} with launcher {launcher!r}; {len(loaded)} node(s) cached")
         echo(f"follow them with `runway status {experiment}` (and `runway logs`, `runway cancel`)")
     return handle
-
-
-def _create_version(
-    experiment: str,
-    config: dict[str, Any],
-    project: Any,
-    launcher: str,
-    jobs: list[dict[str, Any]],
-    cache_dir: Path,
-    dummy: bool,
-    plugins: Any,
-    submission_class: Any,
-    base_provenance: Any,
-) -> Any:
-    """The version folder of a pipeline submission: config, spec, provenance, plan, node folders."""
-    from runway.config import fingerprint
-    from runway.experiment.store import PROVENANCE_FILE
-    from runway.experiment.status import write_status
-    from runway.experiment.store import ExperimentStore
-    from runway.job.spec import JobSpec, key_digests, write_config, write_spec
-    from runway.support.clock import now_iso
-    from runway.support.files import write_json
-
-    sub = submission_class(command=PREPARE_COMMAND, name=experiment, config=config, project=project, launcher=launcher, dummy=dummy)
-    version = ExperimentStore.for_project(project).allocate(experiment)
-    now = now_iso()
-    spec = JobSpec(
-        command=PREPARE_COMMAND,
-        experiment=experiment,
-        version=version.number,
-        project_root=str(Path(project.root).resolve()),
-        fingerprint=fingerprint(config),
-        launcher=launcher,
-        loggers=(),
-        dummy=dummy,
-        resources=dict(((config.get("launcher") or {}).get(launcher)) or {}),
-        segments=({"segment": 0, "submitted": now, "command": PREPARE_COMMAND, "launcher": launcher, "resume": False},),
-        key_digests=key_digests(config),
-    )
-    write_config(version.path, config)
-    write_json(
-        version.path / PROVENANCE_FILE,
-        {**base_provenance(sub, plugins), "version": version.number, "config_fingerprint": spec.fingerprint, "created": now},
-    )
-    write_spec(version.path, spec)
-    write_node_folders(version.path, jobs, cache_dir, dummy=dummy)
-    write_status(version.path, "pending", job_type=PREPARE_COMMAND, launcher=launcher, pid=None, host=None)
-    return version
 
 
 def write_node_folders(version_dir: Path, jobs: list[dict[str, Any]], cache_dir: Path, *, dummy: bool, owns_status: bool = True) -> None:
