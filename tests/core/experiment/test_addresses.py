@@ -18,19 +18,8 @@ from runway.errors import ExperimentError
 from runway.experiment.address import Address, parse_address
 from runway.experiment.store import ExperimentStore
 
-TINY_CONFIG = """
-local example = import 'experiments/example.jsonnet';
+from experiment_project import TINY_CONFIG
 
-example + {
-  data_pipeline+: { transforms+: { 'input:digits'+: { setup_kwargs+: { limit: 300 } } } },
-  executor+: {
-    model+: { init_args+: { hidden: [16] } },
-    optimizer+: { lr: 0.01 },
-    scheduler: { name: 'constant' },
-  },
-  train+: { epochs: 2, batch_size: 32 },
-}
-"""
 
 COMMANDS = [
     ["run", "tiny"],
@@ -49,11 +38,6 @@ def ux(trained_copy, runway_clean_process, runway_builtin_plugins) -> Path:
     from runway.testing import make_project
 
     return trained_copy("addresses", lambda root: make_project(root, configs={"tiny": TINY_CONFIG}), COMMANDS)
-
-
-@pytest.fixture
-def fresh(runway_project, runway_builtin_plugins) -> Path:
-    return runway_project({"tiny": TINY_CONFIG})
 
 
 def _store(root: Path) -> ExperimentStore:
@@ -96,7 +80,7 @@ def test_the_old_parsers_are_gone():
 # ------------------------------------------------------------------ --opts mistakes (no training)
 
 
-def test_opts_key_space_value_says_the_right_form(fresh):
+def test_opts_key_space_value_says_the_right_form(project):
     result = invoke("train", "tiny", "--opts", "train.epochs", "3")
     assert result.exit_code == 2
     assert "write `--opts train.epochs=3`" in result.output
@@ -104,13 +88,13 @@ def test_opts_key_space_value_says_the_right_form(fresh):
 
 
 @pytest.mark.parametrize("tokens", [["train.epochs=", "3"], ["train.epochs", "=3"], ["train.epochs", "3"]])
-def test_opts_with_spaces_around_the_value_say_the_one_token_form(fresh, tokens):
+def test_opts_with_spaces_around_the_value_say_the_one_token_form(project, tokens):
     result = invoke("config", "show", "tiny", "--opts", *tokens)
     assert result.exit_code == 2
     assert "write `--opts train.epochs=3`" in result.output, result.output
 
 
-def test_an_unquoted_list_is_refused_with_the_json_form(fresh):
+def test_an_unquoted_list_is_refused_with_the_json_form(project):
     result = invoke("config", "show", "tiny", "--opts", "eval.metrics=[accuracy,mse]")
     assert result.exit_code == 2
     assert """eval.metrics='["accuracy","mse"]'""" in result.output
@@ -121,7 +105,7 @@ def test_an_unquoted_list_is_refused_with_the_json_form(fresh):
     assert '"accuracy",\n      "mse"' in shown.output
 
 
-def test_runway_experiment_help_shows_a_usage_line_that_works(fresh):
+def test_runway_experiment_help_shows_a_usage_line_that_works(project):
     import sys
     from unittest import mock
 
@@ -380,7 +364,7 @@ def test_plot_legends_name_the_setting_not_its_index_or_parent(tmp_path):
     assert _legend_labels(selected) == ["tiny_V1 (hidden[0]=128, lr=0.01)", "tiny_V2 (hidden[0]=64, lr=0.05)"]
 
 
-def test_sync_and_show_take_the_address_of_a_subfolder_name(fresh, register_plugin):
+def test_sync_and_show_take_the_address_of_a_subfolder_name(project, register_plugin):
     from runway import hookimpl
 
     class Recorder:
@@ -391,7 +375,7 @@ def test_sync_and_show_take_the_address_of_a_subfolder_name(fresh, register_plug
         def log_metrics(self, run, metrics, step):
             self.received.append(run.name)
 
-    store = _store(fresh)
+    store = _store(project)
     for _ in range(2):
         version = store.allocate("a/b")
         (version.path / "config.json").write_text("{}", encoding="utf-8")

@@ -123,6 +123,15 @@ class MakeObject(runway.Transform):
 '''
 
 
+def explain_line(output: str, node: str) -> str:
+    """The line of `pipeline explain` output about ``node``."""
+    for line in output.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[1] == node:
+            return line
+    raise AssertionError(f"no line for {node} in:\n{output}")
+
+
 def pipeline_config(log: str = "calls.txt", **overrides: object) -> dict:
     """input:A (Numbers) -> process:B (Scale) -> output:C (Report, cache: false)."""
     config = {

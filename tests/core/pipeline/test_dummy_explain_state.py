@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from pipeline_helpers import pipeline_config
+from pipeline_helpers import explain_line, pipeline_config
 from runway.cli.main import cli
 from runway.pipeline.cache import LATEST_DUMMY_FILE, LATEST_FILE
 
 
 def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def explain_line(output: str, node: str) -> str:
-    for line in output.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) >= 2 and parts[1] == node:
-            return line
-    raise AssertionError(f"no line for {node} in:\n{output}")
 
 
 def test_a_dummy_run_does_not_change_what_a_real_run_is_explained_against(project):

@@ -8,21 +8,13 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from pipeline_helpers import pipeline_config
+from pipeline_helpers import explain_line, pipeline_config
 from runway.cli.main import cli
 from runway.pipeline.cache import node_folder_name
 
 
 def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def explain_line(output: str, node: str) -> str:
-    for line in output.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) >= 2 and parts[1] == node:
-            return line
-    raise AssertionError(f"no line for {node} in:\n{output}")
 
 
 @pytest.fixture
