@@ -17,7 +17,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-RUNWAY = [sys.executable, "-m", "runway"]  # not the console script: it need not be on PATH
+
+def _runway_command() -> list[str]:
+    """How a user starts ``runway``: the console script installed beside this interpreter (run by
+    this interpreter, so it need not be on PATH), else ``python -m runway``."""
+    script = Path(sys.executable).with_name("runway")
+    return [sys.executable, str(script)] if script.is_file() else [sys.executable, "-m", "runway"]
+
+
+RUNWAY = _runway_command()
 
 # a user's interpreter keeps compiled bytecode; without it every process compiles
 # Runway's (editable) sources again and a command pays that instead of its own work

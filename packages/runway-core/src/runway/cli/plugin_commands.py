@@ -11,9 +11,9 @@ plugin-loading switches, and the files of the modules that registered
 commands. When the process already built its plugin manager (``runway
 plugins``, tests), that manager is asked instead and the cache is left alone.
 
-The cache lives in ``$RUNWAY_CACHE_HOME``, else ``$XDG_CACHE_HOME/runway``,
-else ``~/.cache/runway``; a cache that cannot be read or written only costs
-time.
+The cache lives in Runway's user cache folder
+(:mod:`runway.support.user_cache`); a cache that cannot be read or written
+only costs time.
 """
 
 from __future__ import annotations
@@ -50,24 +50,10 @@ class PluginCommand:
 
 
 def cache_path() -> str:
-    home = os.environ.get("RUNWAY_CACHE_HOME")
-    if home:
-        base = home
-    elif os.environ.get("XDG_CACHE_HOME"):
-        base = os.path.join(os.environ["XDG_CACHE_HOME"], "runway")
-    else:
-        base = os.path.join(os.path.expanduser("~"), ".cache", "runway")
+    from runway.support.user_cache import cache_home, short_key
+
     # one file per interpreter: two virtual environments have different plugins
-    digest = _fnv1a(os.path.realpath(sys.executable))
-    return os.path.join(base, f"plugin-commands-{digest:08x}.marshal")
-
-
-def _fnv1a(text: str) -> int:
-    # zlib and hashlib are extension modules: finding them on sys.path costs more than this loop
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value
+    return os.path.join(cache_home(), f"plugin-commands-{short_key(os.path.realpath(sys.executable))}.marshal")
 
 
 def mtime(path: str) -> int | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from runway.plugins import get_plugins
@@ -37,6 +35,8 @@ def plugins(as_json: bool, tracebacks: bool) -> None:
             }
         )
     if as_json:
+        import json
+
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:

@@ -15,7 +15,6 @@ the process that allocated it; other launchers record none).
 from __future__ import annotations
 
 import os
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,8 @@ def write_status(folder: Path, state: str, **fields: Any) -> dict[str, Any]:
 
 def write_failure(folder: Path, exc: BaseException, **fields: Any) -> dict[str, Any]:
     """Mark the job ``failed`` with the error and its traceback."""
+    import traceback
+
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}", traceback=text, **fields)
 

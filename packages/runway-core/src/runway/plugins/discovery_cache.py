@@ -4,8 +4,8 @@
 distribution: a quarter of a second in a large environment, paid by every
 ``runway`` command before it does anything. What it finds changes only when
 distributions are installed, removed or reinstalled, so the ``runway`` group's
-entry points are kept in ``$XDG_CACHE_HOME/runway/plugins-<environment>.json``
-(``~/.cache`` by default) with a fingerprint of what was installed:
+entry points are kept in ``plugins-<environment>.json`` in Runway's user cache
+folder (:mod:`runway.support.user_cache`) with a fingerprint of what was installed:
 
 - each folder on ``sys.path`` that holds distribution metadata, in order
   (another ``PYTHONPATH`` can bring other plugins);
@@ -23,11 +23,9 @@ cannot be written only means the metadata is read every time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,26 +34,43 @@ SWITCH = "RUNWAY_PLUGIN_CACHE"
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
-@dataclass(frozen=True)
 class CachedDistribution:
-    """What the plugin manager reads of an entry point's distribution: ``metadata["Name"]`` and ``version``."""
+    """What the plugin manager reads of an entry point's distribution: ``metadata["Name"]`` and ``version``.
 
-    name: str | None
-    version: str | None
+    Plain classes here and below: defining a dataclass costs start-up time that every command would pay."""
+
+    __slots__ = ("name", "version")
+
+    def __init__(self, name: str | None, version: str | None) -> None:
+        self.name, self.version = name, version
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CachedDistribution) and (self.name, self.version) == (other.name, other.version)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version))
 
     @property
     def metadata(self) -> dict[str, str | None]:
         return {"Name": self.name}
 
 
-@dataclass(frozen=True)
 class CachedEntryPoint:
     """An entry point as ``importlib.metadata`` gives it, from the cache: ``name``, ``value``, ``dist``, ``load()``."""
 
-    name: str
-    value: str
-    group: str
-    dist: CachedDistribution | None
+    __slots__ = ("name", "value", "group", "dist")
+
+    def __init__(self, name: str, value: str, group: str, dist: CachedDistribution | None) -> None:
+        self.name, self.value, self.group, self.dist = name, value, group, dist
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CachedEntryPoint) and all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.value, self.group))
+
+    def __repr__(self) -> str:
+        return f"CachedEntryPoint({self.name!r}, {self.value!r}, {self.group!r})"
 
     def load(self) -> Any:
         """Import the object the entry point names (``module`` or ``module:attribute``)."""
@@ -70,9 +85,9 @@ def enabled() -> bool:
 
 def cache_file() -> Path:
     """The cache of this environment (one per ``sys.prefix``)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    environment = hashlib.sha256(os.path.realpath(sys.prefix).encode("utf-8")).hexdigest()[:16]
-    return base / "runway" / f"plugins-{environment}.json"
+    from runway.support.user_cache import cache_home, short_key
+
+    return Path(cache_home()) / f"plugins-{short_key(os.path.realpath(sys.prefix))}.json"
 
 
 def fingerprint(path: Iterable[str] | None = None) -> list[Any]:
@@ -137,15 +152,16 @@ def _from_json(rows: list[dict[str, Any]], group: str) -> list[CachedEntryPoint]
     ]
 
 
-def entry_points(group: str) -> list[CachedEntryPoint]:
+def entry_points(group: str, current: list[Any] | None = None) -> list[CachedEntryPoint]:
     """The installed entry points of ``group``, sorted by name: from the cache when
-    nothing was installed or removed since it was written, else read and cached."""
+    nothing was installed or removed since it was written, else read and cached.
+    ``current``: the :func:`fingerprint`, if the caller has computed it already."""
     if not enabled():
         return _scan(group)
     from runway.support.files import DamagedFile, read_json, write_json
 
     path = cache_file()
-    current = fingerprint()
+    current = fingerprint() if current is None else current
     try:
         cached = read_json(path, None, expect=dict)
     except DamagedFile:

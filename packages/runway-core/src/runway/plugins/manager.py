@@ -3,7 +3,9 @@
 Built-in plugins and installed ones take the same path: each is a module
 registered under its plugin name. Installed plugins are the modules named by
 ``[project.entry-points.runway]``; a plugin that fails to import is recorded
-(name, distribution, version, traceback) and the others still load.
+(name, distribution, version, traceback) and the others still load. A plugin
+whose hooks a command recorded, with nothing changed since, is registered as
+a stand-in and imported on its first hook call (:mod:`runway.plugins.lazy`).
 
 Environment switches (each also a keyword of :func:`make_plugin_manager`):
 
@@ -22,10 +24,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -81,33 +80,44 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-@dataclass
 class PluginInfo:
-    """What ``runway plugins`` shows about one plugin."""
+    """What ``runway plugins`` shows about one plugin.
 
-    name: str
-    module: str
-    distribution: str | None = None
-    version: str | None = None
-    builtin: bool = False
-    plugin: Any = None
-    error: str | None = None  # traceback text when loading failed
+    Plain classes here: defining dataclasses costs start-up time that every command would pay."""
+
+    __slots__ = ("name", "module", "distribution", "version", "builtin", "plugin", "error")
+
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        builtin: bool = False,
+        plugin: Any = None,
+        error: str | None = None,  # traceback text when loading failed
+    ) -> None:
+        self.name, self.module, self.distribution, self.version = name, module, distribution, version
+        self.builtin, self.plugin, self.error = builtin, plugin, error
 
     @property
     def loaded(self) -> bool:
         return self.error is None
 
+    def __repr__(self) -> str:
+        return f"PluginInfo({self.name!r}, {self.module!r}, error={'yes' if self.error else 'no'})"
 
-@dataclass
+
 class Plugins:
     """A plugin manager with the records core needs about each plugin."""
 
-    pm: pluggy.PluginManager
-    info: dict[str, PluginInfo] = field(default_factory=dict)
-    # pluggy has no public way to ask whether calls are monitored; the logger
-    # fast path must know, so monitoring goes through add_hookcall_monitoring below
-    monitored: bool = False
-    _caches: dict[str, Any] = field(default_factory=dict, repr=False)
+    def __init__(self, pm: pluggy.PluginManager, info: dict[str, PluginInfo] | None = None) -> None:
+        self.pm = pm
+        self.info: dict[str, PluginInfo] = {} if info is None else info
+        # pluggy has no public way to ask whether calls are monitored; the logger
+        # fast path must know, so monitoring goes through add_hookcall_monitoring below
+        self.monitored = False
+        self._caches: dict[str, Any] = {}
 
     def add_hookcall_monitoring(self, before: Any, after: Any) -> Any:
         """``pm.add_hookcall_monitoring``, remembered so that every hook call
@@ -185,6 +195,12 @@ class Plugins:
         return info.distribution or info.module
 
 
+def _traceback() -> str:
+    import traceback  # only when a plugin failed
+
+    return traceback.format_exc()
+
+
 def load_error_message(info: PluginInfo) -> str:
     dist = f"{info.distribution} {info.version}" if info.distribution else info.module
     return (
@@ -193,10 +209,41 @@ def load_error_message(info: PluginInfo) -> str:
     )
 
 
-def _entry_points() -> list[metadata.EntryPoint]:
+def _entry_points(record: Any) -> list[metadata.EntryPoint]:
     from runway.plugins.discovery_cache import entry_points  # read once per environment, not per command
 
-    return entry_points(ENTRY_POINT_GROUP)  # type: ignore[return-value]
+    return entry_points(ENTRY_POINT_GROUP, record.fingerprint if record is not None else None)  # type: ignore[return-value]
+
+
+def _record() -> Any:
+    from runway.plugins import discovery_cache, lazy
+
+    if not discovery_cache.enabled():
+        return None
+    return lazy.Record.read(discovery_cache.fingerprint())
+
+
+def _register(plugins: Plugins, info: PluginInfo, load: Any, record: Any) -> Any:
+    """Register plugin ``info.name``: a stand-in when ``record`` knows its hooks, else the
+    object ``load()`` imports (then recorded). A failed import raises, recording nothing."""
+    pm = plugins.pm
+    entry = record.entry(info.name, info.module) if record is not None else None
+    if entry is not None:
+        from runway.plugins.lazy import StandIn
+
+        def failed(name: str) -> PluginError:
+            info.error = _traceback()
+            return PluginError(load_error_message(info))
+
+        plugin = StandIn(info.name, info.module.partition(":")[0], entry, load, failed)
+        pm.register(plugin, name=info.name)
+        return plugin
+    before = set(sys.modules) if record is not None else set()
+    plugin = load()
+    pm.register(plugin, name=info.name)
+    if record is not None:
+        record.add(info.name, info.module, plugin, pm, set(sys.modules) - before)
+    return plugin
 
 
 def _trace_to_stderr(plugins: Plugins) -> None:
@@ -239,20 +286,23 @@ def make_plugin_manager(
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     plugins = Plugins(pm=pm)
+    # what each plugin implements, when nothing changed since a command recorded it
+    # (a plugin given here as an object, by a test, is imported as given)
+    record = _record() if builtins is None or entry_points is None else None
 
     for name, module_name in (BUILTIN_PLUGINS if builtins is None else builtins).items():
         if name in blocked:
             continue
-        module = importlib.import_module(module_name)
-        pm.register(module, name=name)
-        plugins.info[name] = PluginInfo(name=name, module=module_name, builtin=True, plugin=module)
+        info = PluginInfo(name=name, module=module_name, builtin=True)
+        info.plugin = _register(plugins, info, lambda m=module_name: importlib.import_module(m), record if builtins is None else None)
+        plugins.info[name] = info
 
     for name, plugin in extra_plugins:
         pm.register(plugin, name=name)
         plugins.info[name] = PluginInfo(name=name, module=type(plugin).__module__, plugin=plugin)
 
     if not builtins_only:
-        eps = _entry_points() if entry_points is None else list(entry_points)
+        eps = _entry_points(record) if entry_points is None else list(entry_points)
         for ep in eps:
             if ep.name in blocked or (allow is not None and ep.name not in allow):
                 continue
@@ -267,13 +317,12 @@ def make_plugin_manager(
             )
             plugins.info[ep.name] = info
             try:
-                plugin: ModuleType | Any = ep.load()
-                pm.register(plugin, name=ep.name)
+                info.plugin = _register(plugins, info, ep.load, record if entry_points is None else None)
             except (Exception, SystemExit):  # a broken plugin must not stop the others (nor exit for them)
-                info.error = traceback.format_exc()
-                continue
-            info.plugin = plugin
+                info.error = _traceback()
 
+    if record is not None:
+        record.write()
     pm.check_pending()
     if trace:
         _trace_to_stderr(plugins)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import pkgutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +21,8 @@ def import_object(path: str, where: str) -> Any:
     path = path.strip()
     if ":" not in path and "." not in path:
         raise ConfigError(f"{where}: cannot import {path!r}: expected 'package.module.Name' or 'package.module:Name'")
+    import pkgutil  # here, not at start-up: most commands import no object by name
+
     try:
         return pkgutil.resolve_name(path) if ":" in path else _resolve_dotted(path)
     except (ImportError, ValueError) as exc:
@@ -81,6 +81,8 @@ def import_class(path: str, where: str, kind: type | tuple[type, ...]) -> type:
 def import_file(path: Path | str, module_name: str) -> ModuleType:
     """Import the Python file ``path`` as ``module_name`` (registered in ``sys.modules``)."""
     path = Path(path)
+    import importlib.util
+
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ConfigError(f"{path}: not an importable Python file")

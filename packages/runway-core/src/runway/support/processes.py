@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 
 
 def this_host() -> str:
+    """This host's name, as ``socket.gethostname()`` gives it (on POSIX, the same
+    system call's answer, without importing ``socket`` into every command)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
     return socket.gethostname()
 
 

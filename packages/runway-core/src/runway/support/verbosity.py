@@ -12,7 +12,10 @@ parsing what they print:
   ``Trainer.fit stopped``, callbacks added from entry points, the model
   summary): the level of the loggers that emit them is ``WARNING`` unless
   verbose. Lightning sets its package logger to ``INFO`` when imported, so
-  the levels are set on the emitting (child) loggers, which it leaves alone;
+  the levels are set on the emitting (child) loggers, which it leaves alone.
+  Levels are set when ``logging`` is loaded; a command that has not loaded
+  it by then has logged nothing, and sets them before it builds a
+  ``Trainer`` (:func:`runway.experiment.lightning_noise.quiet_lightning`);
 - known deprecation warnings of libraries that the user cannot act on
   (Lightning's ``_pytree`` ``LeafSpec`` warning): ``warnings`` filters;
 - W&B's ``Symlinked N files into the W&B run directory`` notes, which its
@@ -31,7 +34,6 @@ in project code instead of the project's own frames only.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
@@ -103,8 +105,10 @@ def quiet_third_party() -> None:
     """Apply the current level to the libraries' loggers, warnings and progress bars. Idempotent, cheap,
     imports nothing heavy: call it at start-up and again before building a Trainer."""
     verbose = is_verbose()
-    for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    logging = sys.modules.get("logging")
+    if logging is not None:  # else nothing has logged yet, and building a Trainer calls this again
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
     ours = {(message, category) for message, category in KNOWN_WARNINGS}
     # one filter each, never stacked; none with -v
     warnings.filters[:] = [f for f in warnings.filters if not (f[0] == "ignore" and (getattr(f[1], "pattern", None), f[2]) in ours)]
