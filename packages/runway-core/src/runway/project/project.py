@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runway.errors import RunwayError
-from runway.support.imports import import_file
+from runway.support.imports import compile_from_source_under, import_file
 
 MARKER_FILE = "runway.toml"
 DEFAULT_CODE_DIRS = ("data_processing", "executors", "modeling", "metrics")
@@ -148,6 +148,7 @@ class Project:
         root = str(self.root)
         if root not in sys.path:
             sys.path.insert(0, root)
+        compile_from_source_under(root)
         rel = path.relative_to(self.root).with_suffix("")
         parts = list(rel.parts)
         if parts[-1] == "__init__":
