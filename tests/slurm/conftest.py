@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,3 +50,21 @@ def make_job(tmp_path: Path) -> Callable[..., Job]:
         )
 
     return make
+
+
+@pytest.fixture
+def sweep_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny project of the core sweep tests, as the current folder, outside any version's job."""
+    sys.path.insert(0, str(HERE.parent / "core" / "sweep"))
+    from sweep_project import make_project
+
+    project = make_project(tmp_path / "proj")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
+    return project
+
+
+@pytest.fixture
+def slurm_launcher_opt(slurm_cluster: SlurmCluster) -> str:  # noqa: F811
+    """The ``+launcher=...`` override of a sweep's points: the test partition, ten minutes, one CPU a task."""
+    return "+launcher=" + json.dumps({"slurm": {"partition": slurm_cluster.partition, "time": 10, "cpus_per_task": 1}})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,27 +11,21 @@ from runway.cli.main import cli
 from runway.sweep.ledger import find_ledger
 
 WAIT_LIMIT_S = 600
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "core" / "sweep"))
-from sweep_project import make_project  # noqa: E402
 
 
 @pytest.mark.slurm
 @pytest.mark.slow
 @pytest.mark.timeout(WAIT_LIMIT_S)
-def test_a_four_trial_search_runs_as_one_array_sharing_a_journal_study(slurm_cluster, runway_plugins, tmp_path, monkeypatch):
+def test_a_four_trial_search_runs_as_one_array_sharing_a_journal_study(sweep_project, slurm_launcher_opt, runway_plugins):
     optuna = pytest.importorskip("optuna")
     pytest.importorskip("runway_optuna")
-    project = make_project(tmp_path / "proj")
-    monkeypatch.chdir(project)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    slurm = json.dumps({"slurm": {"partition": slurm_cluster.partition, "time": 10, "cpus_per_task": 1}})
+    project = sweep_project
 
     result = CliRunner().invoke(
         cli,
         ["sweep", "tiny", "--sweeper", "optuna", "--trials", "4", "--metric", "val/accuracy", "--direction", "max", "--seed", "1",
          "--sweeper-opt", "pruner=none", "--opts", "executor.optimizer.lr=loguniform(1e-3,1e-1)", "train.epochs=2",
-         f"+launcher={slurm}", "--launcher", "slurm", "--wait"],
+         slurm_launcher_opt, "--launcher", "slurm", "--wait"],
         catch_exceptions=False,
     )
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -14,27 +10,21 @@ from runway.experiment.store import ExperimentStore
 from runway.sweep.ledger import find_ledger
 
 WAIT_LIMIT_S = 480
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "core" / "sweep"))
-from sweep_project import make_project  # noqa: E402  (the tiny project of the core sweep tests)
 
 
 @pytest.mark.slurm
 @pytest.mark.slow
 @pytest.mark.timeout(WAIT_LIMIT_S)
-def test_a_four_point_sweep_runs_on_slurm_as_one_array(slurm_cluster, runway_plugins, tmp_path, monkeypatch):
+def test_a_four_point_sweep_runs_on_slurm_as_one_array(sweep_project, slurm_launcher_opt, runway_plugins):
     assert "slurm" in runway_plugins.implementers("launch_array"), (
         "runway-slurm does not implement the launch_array hook, so a sweep would be submitted job by job"
     )
-    project = make_project(tmp_path / "proj")
-    monkeypatch.chdir(project)
-    monkeypatch.delenv("RUNWAY_EXPERIMENT_VERSION", raising=False)
-    slurm = json.dumps({"slurm": {"partition": slurm_cluster.partition, "time": 10, "cpus_per_task": 1}})
+    project = sweep_project
     runner = CliRunner()
 
     result = runner.invoke(
         cli,
-        ["sweep", "tiny", "--opts", "executor.optimizer.lr=0.01,0.001", "train.batch_size=16,32", f"+launcher={slurm}",
+        ["sweep", "tiny", "--opts", "executor.optimizer.lr=0.01,0.001", "train.batch_size=16,32", slurm_launcher_opt,
          "--launcher", "slurm", "--command", "run", "--wait"],
         catch_exceptions=False,
     )
