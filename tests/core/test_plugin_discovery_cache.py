@@ -44,7 +44,7 @@ def test_a_second_discovery_reads_no_metadata(scans):
     again = discovery_cache.entry_points("runway")
     assert scans == ["runway"]
     assert [(e.name, e.value, e.dist) for e in again] == [(e.name, e.value, e.dist) for e in first]
-    assert discovery_cache.cache_file().is_file()
+    assert Path(discovery_cache.cache_file()).is_file()
 
 
 def test_a_distribution_installed_on_the_path_is_found(scans, tmp_path, monkeypatch):
@@ -86,7 +86,7 @@ def test_running_from_another_folder_keeps_the_cache(scans, tmp_path, monkeypatc
 
 def test_switched_off_or_damaged_the_metadata_is_read(scans, monkeypatch):
     discovery_cache.entry_points("runway")
-    discovery_cache.cache_file().write_text("{not json")
+    Path(discovery_cache.cache_file()).write_text("{not json")
     discovery_cache.entry_points("runway")
     monkeypatch.setenv(discovery_cache.SWITCH, "0")
     discovery_cache.entry_points("runway")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_a_recorded_plugin_is_imported_only_when_a_hook_calls_it(site):
     first = _manager()
     assert first.info["lazyplug"].error is None
     assert MODULE in sys.modules and not isinstance(first.info["lazyplug"].plugin, lazy.StandIn)
-    assert lazy.record_file().is_file()
+    assert Path(lazy.record_file()).is_file()
     del sys.modules[MODULE]
 
     plugins = _manager()
@@ -106,7 +107,7 @@ def test_a_plugin_that_failed_to_import_is_imported_again_by_every_command(site)
     for _ in range(2):
         assert "broken on purpose" in _manager().info["lazyplug"].error
     # the failing module left nothing in sys.modules that the record could watch: it is not recorded
-    assert "lazyplug" not in json.loads(lazy.record_file().read_text())["plugins"]
+    assert "lazyplug" not in json.loads(Path(lazy.record_file()).read_text())["plugins"]
     (site / f"{MODULE}.py").write_text(textwrap.dedent(PLUGIN))
     assert _manager().info["lazyplug"].error is None
 
@@ -114,16 +115,16 @@ def test_a_plugin_that_failed_to_import_is_imported_again_by_every_command(site)
 def test_a_record_that_names_no_hook_is_refused_at_the_call_and_dropped(site):
     _manager()
     del sys.modules[MODULE]
-    record = json.loads(lazy.record_file().read_text())
+    record = json.loads(Path(lazy.record_file()).read_text())
     hooks = record["plugins"]["lazyplug"]["hooks"]
     # a hostile or stale record: claim that the module's plain value LOADS implements log_metrics
     hooks.append({"attr": "LOADS", "opts": {"specname": "log_metrics"}, "args": ["run", "metrics", "step"], "kwargs": [], "generator": False})
-    lazy.record_file().write_text(json.dumps(record))
+    Path(lazy.record_file()).write_text(json.dumps(record))
     plugins = _manager()
     assert isinstance(plugins.info["lazyplug"].plugin, lazy.StandIn)
     with pytest.raises(PluginError, match="(?s)lazyplug.*LOADS"):
         plugins.hook.log_metrics(run=None, metrics={}, step=0)
-    assert not lazy.record_file().exists()
+    assert not Path(lazy.record_file()).exists()
     assert "no longer has: LOADS" in plugins.info["lazyplug"].error
 
 
@@ -135,7 +136,7 @@ def test_a_stand_in_whose_import_now_fails_names_the_plugin(site):
     (site / f"{MODULE}.py").write_text("raise ImportError('gone since')\n")
     with pytest.raises(PluginError, match=r"plugin 'lazyplug' from runway-lazyplug 1.0 failed to import(.|\n)*gone since"):
         plugins.hook.launch_job(job="J", launcher="lazy")
-    assert not lazy.record_file().exists()
+    assert not Path(lazy.record_file()).exists()
 
 
 @pytest.mark.parametrize(
@@ -151,9 +152,9 @@ def test_a_stand_in_whose_import_now_fails_names_the_plugin(site):
 def test_a_malformed_record_is_not_believed(site, damage):
     _manager()
     del sys.modules[MODULE]
-    record = json.loads(lazy.record_file().read_text())
+    record = json.loads(Path(lazy.record_file()).read_text())
     damage(record)
-    lazy.record_file().write_text(json.dumps(record))
+    Path(lazy.record_file()).write_text(json.dumps(record))
     plugins = _manager()
     assert not isinstance(plugins.info["lazyplug"].plugin, lazy.StandIn)  # imported for real
     assert MODULE in sys.modules
@@ -161,7 +162,7 @@ def test_a_malformed_record_is_not_believed(site, damage):
 
 def test_damaged_or_switched_off_the_record_costs_only_imports(site, monkeypatch):
     _manager()
-    lazy.record_file().write_text("{not json")
+    Path(lazy.record_file()).write_text("{not json")
     del sys.modules[MODULE]
     assert not isinstance(_manager().info["lazyplug"].plugin, lazy.StandIn)
     del sys.modules[MODULE]

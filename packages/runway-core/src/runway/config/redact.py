@@ -36,6 +36,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from runway.support.lazy import LazyPattern
+
 REDACTED = "***"
 
 _ANYWHERE = frozenset(
@@ -48,16 +50,16 @@ _AS_LAST_WORD = frozenset({"token", "key"})
 # Words in front of "token" that make it a tokenizer's special token.
 _VOCABULARY = frozenset({"pad", "eos", "bos", "unk", "sep", "cls", "mask", "start", "end", "special"})
 # Trailing words that only number a key: access_token_v2, api_key_2.
-_VERSION_WORD = re.compile(r"v?\d+")
-_NUMBERED = re.compile(r"(token|key)\d+")
+_VERSION_WORD = LazyPattern(r"v?\d+")
+_NUMBERED = LazyPattern(r"(token|key)\d+")
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+_CAMEL = LazyPattern(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = LazyPattern(r"[^A-Za-z0-9]+")
 # scheme://user:password@ : RFC 3986 keeps '@' and '/' out of the userinfo (they are %-encoded)
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)(?=@)")
-_QUERY_PARAMETER = re.compile(r"(?P<head>[?&;](?P<name>[^=&;#\s]+)=)(?P<value>[^&;#\s]*)")
+_URL_PASSWORD = LazyPattern(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)(?=@)")
+_QUERY_PARAMETER = LazyPattern(r"(?P<head>[?&;](?P<name>[^=&;#\s]+)=)(?P<value>[^&;#\s]*)")
 # a whole string that is one assignment: a tag such as "api_key=..."
-_ASSIGNMENT = re.compile(r"(?P<head>(?P<name>[A-Za-z_][\w.\-]*)=)(?P<value>.+)", re.S)
+_ASSIGNMENT = LazyPattern(r"(?P<head>(?P<name>[A-Za-z_][\w.\-]*)=)(?P<value>.+)", re.S)
 
 
 def _words(key: str) -> list[str]:

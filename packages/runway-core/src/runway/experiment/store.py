@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +36,35 @@ METRICS_FILE = "metrics.json"
 TEST_PREFIX = "test-"
 
 
-@dataclass(frozen=True)
 class Version:
-    """One ``<name>_V<n>`` folder and typed access to its records."""
+    """One ``<name>_V<n>`` folder and typed access to its records; immutable, equal by its fields.
 
+    A plain class, not a dataclass: defining one costs every command that reads the store
+    (``runway list``) start-up time."""
+
+    __slots__ = ("name", "number", "path")
     name: str
     number: int
     path: Path
+
+    def __init__(self, name: str, number: int, path: Path) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "path", path)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError(f"a Version is immutable: cannot set {attr!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.number, self.path) == (other.name, other.number, other.path)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.number, self.path))
+
+    def __repr__(self) -> str:
+        return f"Version(name={self.name!r}, number={self.number!r}, path={self.path!r})"
 
     @property
     def label(self) -> str:

@@ -16,15 +16,15 @@ requeued job, the process a launcher starts) are given its folder
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from runway.errors import ExperimentError
+from runway.support.lazy import LazyPattern
 
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+NAME_PATTERN = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 # what a name's "/" becomes in its version folders' names
 FOLDER_SEPARATOR = "__"
-_VERSION_DIR = re.compile(r"(?P<name>.+)_V(?P<version>\d+)")
+_VERSION_DIR = LazyPattern(r"(?P<name>.+)_V(?P<version>\d+)")
 _MAX_ATTEMPTS = 10_000
 
 

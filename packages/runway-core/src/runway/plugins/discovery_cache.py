@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -83,11 +82,12 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def cache_file() -> Path:
-    """The cache of this environment (one per ``sys.prefix``)."""
+def cache_file(kind: str = "plugins") -> str:
+    """The ``kind`` cache of this environment (one per ``sys.prefix``): a path, as a string (no
+    ``pathlib`` at start-up)."""
     from runway.support.user_cache import cache_home, short_key
 
-    return Path(cache_home()) / f"plugins-{short_key(os.path.realpath(sys.prefix))}.json"
+    return os.path.join(cache_home(), f"{kind}-{short_key(os.path.realpath(sys.prefix))}.json")
 
 
 def fingerprint(path: Iterable[str] | None = None) -> list[Any]:
@@ -158,23 +158,21 @@ def entry_points(group: str, current: list[Any] | None = None) -> list[CachedEnt
     ``current``: the :func:`fingerprint`, if the caller has computed it already."""
     if not enabled():
         return _scan(group)
-    from runway.support.files import DamagedFile, read_json, write_json
+    from runway.support.user_cache import read_cached_json, write_cached_json
 
     path = cache_file()
     current = fingerprint() if current is None else current
-    try:
-        cached = read_json(path, None, expect=dict)
-    except DamagedFile:
-        cached = None
+    cached = read_cached_json(path)
     if cached and cached.get("version") == FORMAT_VERSION and cached.get("fingerprint") == current:
         groups = cached.get("groups") or {}
-        if group in groups:
-            return _from_json(groups[group], group)
+        if isinstance(groups, dict) and isinstance(groups.get(group), list):
+            try:
+                return _from_json(groups[group], group)
+            except (TypeError, KeyError, AttributeError):
+                pass  # not the shape this module writes: read the metadata again
     found = _scan(group)
-    groups = dict(cached.get("groups") or {}) if cached and cached.get("fingerprint") == current else {}
+    same = cached and cached.get("fingerprint") == current and isinstance(cached.get("groups"), dict)
+    groups = dict(cached["groups"]) if same else {}
     groups[group] = _as_json(found)
-    try:
-        write_json(path, {"version": FORMAT_VERSION, "fingerprint": current, "groups": groups}, durable=False)
-    except OSError:
-        pass
+    write_cached_json(path, {"version": FORMAT_VERSION, "fingerprint": current, "groups": groups})
     return found

@@ -46,7 +46,6 @@ import os
 import sys
 import types
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -54,11 +53,10 @@ MARKER = "runway_impl"  # the attribute ``@hookimpl`` sets (pluggy: ``<project>_
 _OPTIONS = ("wrapper", "hookwrapper", "optionalhook", "tryfirst", "trylast", "specname")
 
 
-def record_file() -> Path:
+def record_file() -> str:
     from runway.plugins.discovery_cache import cache_file
 
-    path = cache_file()
-    return path.with_name(path.name.replace("plugins-", "plugin-hooks-", 1))
+    return cache_file("plugin-hooks")
 
 
 def _stat(path: str) -> list[Any] | None:
@@ -89,12 +87,9 @@ class Record:
     @classmethod
     def read(cls, fingerprint: list[Any]) -> Record:
         """The record, if it still describes this environment; else an empty one to fill."""
-        from runway.support.files import DamagedFile, read_json
+        from runway.support.user_cache import read_cached_json
 
-        try:
-            data = read_json(record_file(), None, expect=dict)
-        except (DamagedFile, OSError):
-            data = None
+        data = read_cached_json(record_file())
         if not _valid(data, fingerprint):
             return cls(fingerprint)
         return cls(fingerprint, data["plugins"], data["files"])
@@ -122,7 +117,7 @@ class Record:
         self.changed = True
 
     def write(self) -> None:
-        from runway.support.files import write_json
+        from runway.support.user_cache import write_cached_json
 
         if not self.changed:
             return
@@ -133,10 +128,7 @@ class Record:
             "plugins": self.plugins,
             "files": self.files,
         }
-        try:
-            write_json(record_file(), data, durable=False)
-        except OSError:
-            pass  # a cache folder that cannot be written: the plugins are imported every time
+        write_cached_json(record_file(), data)  # one that cannot be written: the plugins are imported every time
 
 
 def _valid(data: Any, fingerprint: list[Any]) -> bool:
@@ -229,6 +221,8 @@ def _signature(args: list[str], kwargs: list[str]) -> Callable[..., None]:
 
 class StandIn(types.ModuleType):
     """A plugin's hooks, without its module: the first call imports the plugin (``load``) and calls it."""
+
+    runway_stand_in = True  # what the plugin manager asks (without importing this module)
 
     def __init__(self, name: str, module: str, entry: dict[str, Any], load: Callable[[], Any], failed: Callable[[str], Exception]) -> None:
         super().__init__(module)

@@ -215,6 +215,17 @@ def _entry_points(record: Any) -> list[metadata.EntryPoint]:
     return entry_points(ENTRY_POINT_GROUP, record.fingerprint if record is not None else None)  # type: ignore[return-value]
 
 
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, reading a stand-in's hook options without ``inspect.getattr_static``
+    (a stand-in lists only its hooks, each carrying the options it was recorded with)."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        standing_in = getattr(type(plugin), "runway_stand_in", False)
+        if standing_in:
+            return getattr(plugin, name).__dict__.get(f"{hookspecs.PROJECT_NAME}_impl")
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 def _record() -> Any:
     from runway.plugins import discovery_cache, lazy
 
@@ -283,7 +294,7 @@ def make_plugin_manager(
     trace = _env_flag("RUNWAY_TRACE_PLUGINS") if trace is None else trace
     blocked = set(block or [])
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm = _PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     plugins = Plugins(pm=pm)
     # what each plugin implements, when nothing changed since a command recorded it

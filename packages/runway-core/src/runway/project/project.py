@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from runway.errors import RunwayError
@@ -40,12 +39,26 @@ DEFAULT_CODE_DIRS = ("data_processing", "executors", "modeling", "metrics")
 DATA_MARKERS = ("register_transform", "register_cache_format", "BaseTransform")
 
 
-@dataclass
 class Project:
-    root: Path
-    settings: dict = field(default_factory=dict)
-    _code_loaded: bool = field(default=False, repr=False)
-    _data_code_loaded: bool = field(default=False, repr=False)
+    """A project folder and its ``runway.toml`` settings; equal by both.
+
+    A plain class, not a dataclass: defining one costs every command start-up time."""
+
+    def __init__(self, root: Path, settings: dict | None = None) -> None:
+        self.root = root
+        self.settings: dict = {} if settings is None else settings
+        self._code_loaded = False
+        self._data_code_loaded = False
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.root, self.settings) == (other.root, other.settings)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, as the dataclass it was)
+
+    def __repr__(self) -> str:
+        return f"Project(root={self.root!r}, settings={self.settings!r})"
 
     @classmethod
     def find(cls, start: Path | str | None = None, *, required: bool = True) -> "Project | None":

@@ -34,3 +34,20 @@ def lazy_attributes(
         return sorted([*namespace, *targets, *extra])
 
     return __getattr__, __dir__
+
+
+class LazyPattern:
+    """A regular expression compiled on first use: a module's patterns cost its importers nothing
+    until a function of it runs (compiling is most of what importing a small module costs)."""
+
+    __slots__ = ("_pattern", "_flags", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern, self._flags, self._compiled = pattern, flags, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            import re
+
+            self._compiled = re.compile(self._pattern, self._flags)
+        return getattr(self._compiled, name)

@@ -29,3 +29,27 @@ def short_key(text: str) -> str:
     for byte in text.encode():
         value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
     return f"{value:08x}"
+
+
+def read_cached_json(path: str) -> dict | None:
+    """The JSON object in cache file ``path``; ``None`` when it is missing, unreadable or not a JSON object
+    (a cache that cannot be believed is rebuilt, never an error)."""
+    import json
+
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):  # ValueError: not UTF-8, not JSON
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_cached_json(path: str, data: object) -> None:
+    """Write cache file ``path`` atomically (readers never see half of it); a folder that cannot
+    be written only means the cache is rebuilt next time."""
+    from runway.support.files import write_json
+
+    try:
+        write_json(path, data, durable=False)
+    except OSError:
+        pass
