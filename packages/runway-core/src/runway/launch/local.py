@@ -10,23 +10,53 @@ the job's result; a failure raises (the command reports it). ``job.wait``
 changes nothing here (the job always runs to its end); ``job.dry_run``
 prints what would run.
 
-``launch_array`` (a sweep) executes the jobs as child processes
-(``python -m runway execute DIR``, the output of each in its version's
-``logs/output.log``), ``parallel`` at a time (the
+``launch_array`` (a sweep, or the trials of a search) executes the jobs as
+child processes, each doing what ``python -m runway execute DIR`` does, its
+output in its version's ``logs/output.log``, ``parallel`` at a time (the
 ``launcher.local.parallel`` resource of the first job, default 1), and
 returns when all have ended, or, with ``fail_fast``, after the first
 failure (the handles of the jobs it did not start read ``not-started``;
 their folders are as submitted). Ctrl-C or
 SIGTERM stops the running children (SIGINT: they record themselves
 interrupted).
+
+How children start: on POSIX they are forked from a server process
+(``multiprocessing``'s forkserver, :mod:`runway.support.forkserver`) that
+imported torch, Lightning and runway's training modules once
+(:data:`CHILD_PRELOAD`; never the project's code, which each job imports
+from its version's project), so a point does not spend seconds on imports
+before it trains. The child is made to look like ``python -m runway``: it
+runs in the job's project folder with stdin from /dev/null, stdout and
+stderr appended to the log, the environment this process had when the
+array started, ``__main__`` the module ``runway.__main__`` and ``sys.argv``
+its path and the job's arguments (Lightning starts DDP ranks above zero as
+``python -m runway.__main__ execute DIR`` from these), the CLI called in
+process; it ends as a process would (its threads joined, its ``atexit``
+handlers run, its output flushed) with the exit code the command would
+have had. What Python itself reads from the environment when it starts
+(``PYTHONHASHSEED``, ``PYTHONPATH``...) is the server's, taken from this
+process when the server started; ``sys.path`` is this process's, with the
+project folder first. The server starts with this process's first forkserver
+child and stays until this process ends, in its process group (Ctrl-C on
+a terminal and ``kill -9`` of the group reach the server and the children
+too); it preloads these modules only if that first child is a job's: a
+process that started it for something else before (local data shards)
+still gets correct children, only slower ones.
+
+``RUNWAY_FORKSERVER=0`` in the environment starts each child as a fresh
+``python -m runway`` subprocess instead (as where there is no forkserver).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +74,17 @@ JOB_LOG = "logs/output.log"
 POLL_S = 0.2
 # how long stopped children get to record that they were interrupted
 STOP_GRACE_S = 30.0
+#: ``RUNWAY_FORKSERVER=0``: start each child as a fresh ``python -m runway`` subprocess
+FORKSERVER_ENV = "RUNWAY_FORKSERVER"
+#: what the forkserver imports for the children: expensive, and the same for every job (no project code)
+CHILD_PRELOAD = (
+    __name__,
+    "runway.__main__",  # and the CLI's group with it (runway.cli.main)
+    "runway.job.execute",
+    "runway.experiment.training",
+    "lightning.pytorch",
+    "torch",
+)
 
 
 def _print(line: str) -> None:
@@ -138,30 +179,183 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _spawn(job: Job) -> tuple[subprocess.Popen, Any]:
-    log = open(log_header(job), "ab")  # noqa: SIM115 (closed when the job ends)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runway", *job.argv],
-        cwd=str(job.project_root),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    return process, log
+class _Subprocess:
+    """A job's child as a fresh ``python -m runway`` process."""
+
+    def __init__(self, argv: list[str], cwd: str, log_path: Path, environment: dict[str, str]) -> None:
+        self._log = open(log_path, "ab")  # noqa: SIM115 (closed by close())
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "runway", *argv],
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=environment,
+        )
+        self.pid = self._process.pid
+
+    def poll(self) -> int | None:
+        return self._process.poll()
+
+    def send_signal(self, signum: int) -> None:
+        self._process.send_signal(signum)  # nothing once it has ended
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self._process.wait(timeout)
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+
+    def close(self) -> None:
+        self._log.close()
 
 
-def _stop(running: dict[int, tuple[subprocess.Popen, Any, float]]) -> None:
-    for process, _, _ in running.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+class _Forked:
+    """A job's child forked from the forkserver (see the module docstring)."""
+
+    def __init__(self, context: Any, argv: list[str], cwd: str, log_path: Path, environment: dict[str, str], name: str) -> None:
+        from runway.support.forkserver import start
+
+        self._process = start(context.Process(target=_child, args=(str(log_path), environment, cwd, argv), name=name))
+        self.pid = self._process.pid
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass  # it has just ended
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        code = self._process.exitcode
+        if code is None:
+            raise subprocess.TimeoutExpired(f"runway child {self.pid}", timeout or 0)
+        return code
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            self._process.kill()
+
+    def close(self) -> None:
+        if self.poll() is not None:
+            self._process.close()
+
+
+#: a running job: ``pid``; ``poll()`` (its exit code, negative when a signal killed it, None while it
+#: runs), ``send_signal(sig)``, ``wait(timeout)`` (raises ``subprocess.TimeoutExpired``), ``kill()``, ``close()``
+_Child = _Subprocess | _Forked
+
+
+def _forkserver() -> Any | None:
+    """The context that forks the children, or None: each starts as a subprocess (see the module docstring)."""
+    if os.environ.get(FORKSERVER_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    from runway.support.forkserver import forkserver_context
+
+    return forkserver_context(CHILD_PRELOAD)
+
+
+def start_child(argv: list[str], *, cwd: Path | str, log_path: Path, environment: dict[str, str], context: Any) -> _Child:
+    """Start ``runway ARGV`` as a child in ``cwd`` with ``environment``, its output appended to
+    ``log_path``: forked from ``context``'s server (:func:`_forkserver`), or a subprocess if it is None."""
+    if context is None:
+        return _Subprocess(list(argv), str(cwd), log_path, environment)
+    return _Forked(context, list(argv), str(cwd), log_path, environment, name=f"runway {' '.join(argv)}")
+
+
+def _spawn(job: Job, environment: dict[str, str], context: Any) -> _Child:
+    return start_child(job.argv, cwd=job.project_root, log_path=log_header(job), environment=environment, context=context)
+
+
+def _stop(running: dict[int, tuple[_Child, float]]) -> None:
+    for child, _ in running.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
     deadline = time.monotonic() + STOP_GRACE_S
-    for process, log, _ in running.values():
+    for child, _ in running.values():
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            child.kill()
+            child.wait()
+        child.close()
+
+
+# ------------------------------------------------------------------ in a forked child
+
+
+def _child(log_path: str, environment: dict[str, str], cwd: str, argv: list[str]) -> None:
+    """A forked child: what ``python -m runway ARGV`` does in ``cwd``, then the end of the process."""
+    from runway.support.forkserver import enter_child
+
+    enter_child(log_path, environment, cwd, append=True)
+    _as_python_m_runway(argv)
+    os._exit(_run_cli(argv))
+
+
+def _as_python_m_runway(argv: list[str]) -> None:
+    """Make this process look like ``python -m runway ARGV`` started in the current folder."""
+    import multiprocessing.process
+
+    import runway.__main__ as entry
+
+    # Lightning starts DDP ranks with `python -m {__main__.__spec__.name} {sys.argv[1:]}`; a main
+    # without a spec would make it `python .../runway/__main__.py`, whose folder on sys.path shadows
+    # the standard library's `logging` with runway's
+    sys.modules["__main__"] = entry
+    sys.argv = [str(entry.__file__), *argv]
+    if not sys.flags.safe_path:  # `python -m` puts the current folder first
+        here = os.getcwd()
+        sys.path[:] = [here, *(p for p in sys.path if p not in ("", here))]
+    # a process of its own to the job: logging's %(processName)s, multiprocessing.parent_process()
+    multiprocessing.current_process().name = "MainProcess"
+    multiprocessing.process._parent_process = None
+
+
+def _run_cli(argv: list[str]) -> int:
+    """Run the CLI here (what ``python -m runway`` runs); the exit code it would have exited with."""
+    import runway.__main__ as entry
+    from runway.support.forkserver import flush_std_streams
+
+    code, interrupted = 0, False
+    try:
+        entry.main(argv)  # click's standalone mode: always raises SystemExit
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except KeyboardInterrupt:  # outside the command (click turns one inside into "Aborted!", exit 1)
+        traceback.print_exc()
+        interrupted = True
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    # the end of a Python process: its other (non-daemon) threads joined, then the atexit
+    # handlers (loggers finish their runs there), then the output flushed; os._exit does none of it
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]
+    except KeyboardInterrupt:  # Python, too, reports it and goes on ending
+        traceback.print_exc()
+    atexit._run_exitfuncs()
+    flush_std_streams()
+    if interrupted:  # as Python ends on an uncaught KeyboardInterrupt: killed by SIGINT
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 128 + signal.SIGINT
+    return code
+
+
+def _exit_code(code: Any) -> int:
+    """The exit status of ``sys.exit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
 
 
 def _state(job: Job, code: int) -> tuple[str, str | None]:
@@ -190,7 +384,9 @@ def run_array(jobs: list[Job], *, parallel: int = 1, fail_fast: bool = False) ->
 
     handles: list[JobHandle | None] = [None] * len(jobs)
     queue = deque(range(len(jobs)))
-    running: dict[int, tuple[subprocess.Popen, Any, float]] = {}
+    running: dict[int, tuple[_Child, float]] = {}
+    environment = dict(os.environ)  # what every child gets, whichever way it starts
+    context = _forkserver() if jobs else None
     total = len(jobs)
     stopped = False
     shown = _ArrayProgress(total)
@@ -199,17 +395,17 @@ def run_array(jobs: list[Job], *, parallel: int = 1, fail_fast: bool = False) ->
             while (queue and not stopped) or running:
                 while queue and len(running) < max(1, parallel) and not stopped:
                     index = queue.popleft()
-                    process, log = _spawn(jobs[index])
-                    running[index] = (process, log, time.monotonic())
-                    shown.line(f"[{index + 1}/{total}] {jobs[index].experiment}_V{jobs[index].version}: running (pid {process.pid})")
-                done = [i for i, (process, _, _) in running.items() if process.poll() is not None]
-                for index in done:
-                    process, log, started = running.pop(index)
-                    log.close()
-                    state, error = _state(jobs[index], process.returncode)
+                    child = _spawn(jobs[index], environment, context)
+                    running[index] = (child, time.monotonic())
+                    shown.line(f"[{index + 1}/{total}] {jobs[index].experiment}_V{jobs[index].version}: running (pid {child.pid})")
+                ended = {i: code for i, (child, _) in running.items() if (code := child.poll()) is not None}
+                for index, code in ended.items():
+                    child, started = running.pop(index)
+                    child.close()
+                    state, error = _state(jobs[index], code)
                     handles[index] = JobHandle(
                         launcher=LAUNCHER_NAME, state=state,
-                        info={"exit_code": process.returncode, "error": error, "record": {"launcher": LAUNCHER_NAME, "pid": process.pid}},
+                        info={"exit_code": code, "error": error, "record": {"launcher": LAUNCHER_NAME, "pid": child.pid}},
                     )
                     shown.done(state)
                     detail = f": {error}" if error else ""
@@ -220,7 +416,7 @@ def run_array(jobs: list[Job], *, parallel: int = 1, fail_fast: bool = False) ->
                         stopped = True
                         shown.line(f"--fail-fast: stopping after the first failure; {len(queue)} job(s) not started")
                         _stop(running)
-                if not done:
+                if not ended:
                     shown.tick(len(running))
                     time.sleep(POLL_S)
         except KeyboardInterrupt:

@@ -22,9 +22,11 @@ With ``--launcher local`` (the default) ``runway prepare`` runs the missing
 shards as local processes, all at once, each doing what
 ``python -m runway.pipeline.shards`` does; they are forked from a server
 process that imported the transform's ``shard_imports`` (``datasets`` for
-runway-hf's) once. A shard whose process fails is rerun alone,
-``_shard_retries`` times (default 1; an error in the config, exit code 2, is
-not retried). Shards
+runway-hf's) once (:mod:`runway.support.forkserver`: a process has one
+such server, which preloads what was asked for before it started; in a
+process that ran a local sweep first, shards are as correct, only less
+warm). A shard whose process fails is rerun alone, ``_shard_retries``
+times (default 1; an error in the config, exit code 2, is not retried). Shards
 completed before a crash stay in the staging area and are reused by the
 next prepare of the same key; ``--regenerate`` discards them.
 
@@ -416,16 +418,11 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 def _shard_process(log_path: str, environment: dict[str, str], cwd: str, argv: list[str]) -> None:
     """A local shard process: its output to its log, the environment and folder of the prepare that started it."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    os.environ.clear()
-    os.environ.update(environment)
-    os.chdir(cwd)
+    from runway.support.forkserver import enter_child, flush_std_streams
+
+    enter_child(log_path, environment, cwd, append=False)
     code = main(argv)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    flush_std_streams()
     sys.exit(code)
 
 
@@ -433,12 +430,10 @@ def _process_context(preload: Sequence[str]) -> Any:
     """Processes forked from a server that imported ``preload`` once (POSIX), else spawned."""
     import multiprocessing
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    # only the first call of this process counts: the server, once started, stays
-    context.set_forkserver_preload([__name__, *preload])
-    return context
+    from runway.support.forkserver import forkserver_context
+
+    # the server preloads what this process asked for before it started (runway.support.forkserver)
+    return forkserver_context([__name__, *preload]) or multiprocessing.get_context("spawn")
 
 
 def run_local_shards(
@@ -461,6 +456,8 @@ def run_local_shards(
     """
     from multiprocessing.connection import wait
 
+    from runway.support.forkserver import start as start_process
+
     indices = list(indices)
     failed: dict[int, tuple[int, int]] = {}
     if not indices:
@@ -477,7 +474,7 @@ def run_local_shards(
             args=(str(staging.log_path(index, n_shards)), environment, str(project_root), argv),
             name=f"runway-{shard_name(index, n_shards)}",
         )
-        process.start()
+        start_process(process)
         attempts[index] += 1
         return process
 
