@@ -166,3 +166,20 @@ def test_a_trial_asked_but_never_recorded_is_failed_on_resume(tmp_path, runway_p
     assert states == {0: TrialState.RUNNING, 1: TrialState.FAIL}
     again.tell(recorded, TrialResult("completed", 0.5))
     assert again.study.best_trial.number == 0 and again.study.best_value == 0.5
+
+
+def test_the_pruning_callback_joins_the_trainers_of_runway_jobs_only(monkeypatch, tmp_path):
+    """Installing runway-optuna leaves a user's own Lightning Trainers alone (Lightning's real entry-point discovery)."""
+    import lightning.pytorch as pl
+    from runway_optuna.pruning import TrialPruning
+
+    from runway.job.execute import JOB_ENV
+
+    def pruning(trainer):
+        return [c for c in trainer.callbacks if isinstance(c, TrialPruning)]
+
+    options = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False, "default_root_dir": tmp_path}
+    monkeypatch.delenv(JOB_ENV, raising=False)
+    assert pruning(pl.Trainer(**options)) == []
+    monkeypatch.setenv(JOB_ENV, str(tmp_path))
+    assert len(pruning(pl.Trainer(**options))) == 1

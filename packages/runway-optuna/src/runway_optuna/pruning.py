@@ -1,7 +1,9 @@
 """The trial's side: report the validation metric each epoch, stop when the pruner says so, tell the result.
 
-Lightning adds :class:`TrialPruning` to every Trainer through the
-``lightning.pytorch.callbacks_factory`` entry point of this distribution:
+Lightning adds :class:`TrialPruning` to every Trainer of a Runway job
+(``runway.job.execute.JOB_ENV`` set; a Trainer a user builds elsewhere gets
+nothing) through the ``lightning.pytorch.callbacks_factory`` entry point of
+this distribution:
 the spec and the config of a version are frozen when it is submitted, so
 what the job needs is put there then, and read here at fit time. The
 callback looks at the version the Trainer fits (Runway sets
@@ -28,8 +30,12 @@ from lightning.pytorch import Callback
 
 
 def callbacks() -> list[Callback]:
-    """The ``lightning.pytorch.callbacks_factory`` entry point."""
-    return [TrialPruning()]
+    """The ``lightning.pytorch.callbacks_factory`` entry point: the callback in a Runway job's process only."""
+    import os
+
+    from runway.job.execute import JOB_ENV
+
+    return [TrialPruning()] if os.environ.get(JOB_ENV) else []
 
 
 def trial_of(version_dir: Path) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ job.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -82,20 +83,31 @@ def tracked(version: Any, job_type: str, *, record: bool = True) -> Iterator[Non
         write_status(version.path, "completed", job_type=job_type)
 
 
+#: set to the version folder while this process executes a job: plugins that join every Lightning
+#: Trainer (a ``lightning.pytorch.callbacks_factory`` entry point) stay out of a user's own
+JOB_ENV = "RUNWAY_JOB"
+
+
 @contextmanager
 def _ranks_execute(version_dir: Path) -> Iterator[None]:
     """Let processes that re-run this one's command line (Lightning's DDP ranks) execute this job.
 
     Lightning starts ranks above zero with ``sys.argv`` of rank zero; during
     the job that command line is ``runway execute VERSION_DIR``, whatever the
-    user typed, so no rank resolves a config of its own.
+    user typed, so no rank resolves a config of its own. :data:`JOB_ENV`
+    names the folder meanwhile (the ranks inherit it).
     """
-    saved = sys.argv
+    saved, saved_job = sys.argv, os.environ.get(JOB_ENV)
     sys.argv = [saved[0] if saved else "runway", "execute", str(version_dir)]
+    os.environ[JOB_ENV] = str(version_dir)
     try:
         yield
     finally:
         sys.argv = saved
+        if saved_job is None:
+            os.environ.pop(JOB_ENV, None)
+        else:
+            os.environ[JOB_ENV] = saved_job
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:
