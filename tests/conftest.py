@@ -29,3 +29,17 @@ def mlflow_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _slurm_cluster_turn(request):
+    """Tests on the local SLURM cluster share it; one marked ``slurm_exclusive`` has it alone."""
+    if request.node.get_closest_marker("slurm") is None:
+        yield
+        return
+    if str(TESTS / "slurm") not in sys.path:
+        sys.path.insert(0, str(TESTS / "slurm"))
+    from cluster import cluster_turn
+
+    with cluster_turn(exclusive=request.node.get_closest_marker("slurm_exclusive") is not None):
+        yield

@@ -98,6 +98,7 @@ def _mlflow_run_id(client) -> str:
 
 
 @pytest.mark.slurm
+@pytest.mark.slurm_exclusive
 def test_slurm_controller_restart_mid_job_loses_no_result(slurm_cluster, gated_project):  # noqa: F811
     root, gate = gated_project
     env = subprocess_env(RELIABILITY_GATE=str(gate), RUNWAY_PLUGINS_ALLOW="slurm")

@@ -16,6 +16,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,3 +125,20 @@ def slurm_cluster() -> SlurmCluster:
         return ensure_cluster()
     except ClusterUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+@contextmanager
+def cluster_turn(*, exclusive: bool) -> Iterator[None]:
+    """Hold the cluster for one test: shared with other tests, or ``exclusive`` for one that stops
+    the controller (a job that ends while ``slurmctld`` is down can stay RUNNING in its records,
+    so no other test's job may be running then). A file lock, so that it holds across xdist workers."""
+    import fcntl
+
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "tests.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
