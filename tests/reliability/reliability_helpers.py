@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from click.testing import Result
+from tiny_example import tiny_example
 
 from runway.pipeline.cache import COMPLETE_MARKER, DATA_DIR, META_FILE, TMP_PREFIX, TRASH_PREFIX, data_checksum
 
@@ -162,27 +163,13 @@ class LightProject:
         return self.root / "experiments"
 
 
-TINY_DIGITS = """
-local example = import 'experiments/example.jsonnet';
-
-example + {
-  data_pipeline+: { transforms+: { 'input:digits'+: { setup_kwargs+: { limit: 300 } } } },
-  executor+: {
-    model+: { init_args+: { hidden: [16] } },
-    optimizer+: { lr: 0.01 },
-    scheduler: { name: 'constant' },
-  },
-  train+: { epochs: %(epochs)d, batch_size: 32 },
-  eval+: { metrics: ['accuracy'] },
-}
-"""
 
 
 def make_digits_project(root: Path, *, epochs: int = 3) -> Path:
     """The ``runway init`` project plus ``configs/experiments/tiny.jsonnet``."""
     from runway.testing import make_project
 
-    return make_project(root, configs={"tiny": TINY_DIGITS % {"epochs": epochs}})
+    return make_project(root, configs={"tiny": tiny_example(epochs, extra="\n  eval+: { metrics: ['accuracy'] },")})
 
 
 # ------------------------------------------------------------------ subprocesses

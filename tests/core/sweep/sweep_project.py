@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiny_example import tiny_example
+
 import runway.testing
 
-# the example cut down to seconds: 300 samples, a narrow network, one epoch
-TINY = """
-local example = import 'experiments/example.jsonnet';
-
-example + {
-  data_pipeline+: { transforms+: { 'input:digits'+: { setup_kwargs+: { limit: 300 } } } },
-  executor+: {
-    model+: { init_args+: { hidden: [16] } },
-    optimizer+: { lr: 0.01 },
-    scheduler: { name: 'constant' },
-  },
-  train+: { epochs: 1, batch_size: 32 },
-}
-"""
+TINY = tiny_example(epochs=1)
 
 
 def make_project(root: Path) -> Path:
