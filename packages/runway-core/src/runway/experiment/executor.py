@@ -12,9 +12,13 @@ An executor gets everything from the experiment's config and the run's
   ``executor.scheduler`` (see :mod:`runway.experiment.optim`).
 
 A subclass implements one method, :meth:`step`, that turns a batch into its
-loss, predictions and targets. The base logs ``train/loss``, ``val/loss``
-(and any ``metrics`` that ``step`` returns, as ``val/<name>``), and turns
-predictions into the per-sample records that ``runway infer`` writes.
+loss, predictions and targets. The base logs ``train/loss`` (at every step
+and as the epoch's mean), ``val/loss`` and any ``metrics`` that ``step``
+returns (``train/<name>``, ``val/<name>``, as epoch means: see
+:class:`EpochMeans`), and turns predictions into the per-sample records that
+``runway infer`` writes. A subclass that overrides ``on_train_epoch_end`` (or
+the ``*_epoch_start`` hooks) calls ``super()``'s, which logs the means of an
+epoch cut short.
 
 .. code-block:: python
 
@@ -109,6 +113,58 @@ def _describe(value: Any) -> Any:
     return value
 
 
+class EpochMeans:
+    """The values an executor logs as epoch means, gathered batch by batch and
+    handed to ``self.log`` once an epoch.
+
+    Lightning's ``self.log`` costs about a millisecond a call on a CPU, whatever
+    the value: for a small model, more than the step itself. A value logged
+    ``on_step=False, on_epoch=True`` needs only its epoch's batch-size-weighted
+    mean, so it is kept here (a detached scalar and its batch size, no
+    synchronisation with the device) and logged once, as that mean with the
+    summed batch size: Lightning's epoch value, and its weighted mean over DDP
+    ranks, are then what logging every batch gives. Only numbers and one-value
+    tensors are kept; anything else (a ``torchmetrics.Metric``) is logged as it
+    comes.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[str, list[Any], list[int]]] = {}
+
+    def add(self, name: str, value: Any, size: int | None, batch: Any) -> bool:
+        """Keep ``value`` of a batch of ``size`` samples; ``False`` when it is not a scalar."""
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                return False
+            value = value.detach().reshape(())
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = torch.tensor(float(value))
+        else:
+            return False
+        if size is None:
+            from lightning.pytorch.utilities.data import extract_batch_size
+
+            size = extract_batch_size(batch)  # as Lightning infers it
+        prefix = name.split("/", 1)[0]
+        _, values, sizes = self.pending.setdefault(name, (prefix, [], []))
+        values.append(value)
+        sizes.append(int(size))
+        return True
+
+    def drain(self, prefix: str) -> list[tuple[str, torch.Tensor, int]]:
+        """``(name, weighted mean, summed batch size)`` of each value under ``prefix``, forgotten here."""
+        out = []
+        for name in [n for n, (p, _, _) in self.pending.items() if p == prefix]:
+            _, values, sizes = self.pending.pop(name)
+            dtype = torch.get_default_dtype()
+            device = values[0].device
+            stacked = torch.stack([v.to(device=device, dtype=dtype) for v in values])
+            weights = torch.tensor(sizes, dtype=dtype, device=device)
+            total = sum(sizes)
+            out.append((name, (stacked * weights).sum() / total, total))
+        return out
+
+
 def model_class(model_config: dict[str, Any]) -> type:
     """The ``torch.nn.Module`` class that ``executor.model.class_path`` names (checked: a class of that kind)."""
     from runway.support.imports import import_class
@@ -130,6 +186,7 @@ class Executor(pl.LightningModule):
         self.train_config: dict[str, Any] = dict(config.get("train") or {})
         self.test_config: dict[str, Any] = dict(config.get("test") or {})
         self.model = self.build_model(dict(self.executor_config.get("model") or {}))
+        self._epoch_means = EpochMeans()
 
     # ---- what subclasses provide -------------------------------------------
 
@@ -172,26 +229,76 @@ class Executor(pl.LightningModule):
         targets = out.get("targets")
         return len(targets) if targets is not None and hasattr(targets, "__len__") else None
 
-    def _log_step(self, prefix: str, out: dict[str, Any], *, on_step: bool) -> None:
+    def _log_step(self, prefix: str, out: dict[str, Any], batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Log ``<prefix>/loss`` and ``step``'s metrics: the training loss at every
+        step and as the epoch's mean, everything else as the epoch's mean only."""
         size = self._batch_size(out)
         # epoch values are averaged over every rank; a single process skips the collective
         sync = self._trainer is not None and self.trainer.world_size > 1
-        self.log(f"{prefix}/loss", out["loss"], on_step=on_step, on_epoch=True, batch_size=size, prog_bar=True, sync_dist=sync)
-        for name, value in (out.get("metrics") or {}).items():
-            self.log(f"{prefix}/{name}", value, on_step=False, on_epoch=True, batch_size=size, sync_dist=sync)
+        epoch_only = dict(out.get("metrics") or {})
+        if prefix == "train":
+            self.log(f"{prefix}/loss", out["loss"], on_step=True, on_epoch=True, batch_size=size, prog_bar=True, sync_dist=sync)
+        else:
+            epoch_only = {"loss": out["loss"], **epoch_only}
+        for name, value in epoch_only.items():
+            if not self._epoch_means.add(f"{prefix}/{name}", value, size, batch):
+                self.log(f"{prefix}/{name}", value, on_step=False, on_epoch=True, batch_size=size, prog_bar=name == "loss", sync_dist=sync)
+        if self._ends_epoch(batch_idx, dataloader_idx):
+            self._log_epoch_means(prefix)
+
+    def _ends_epoch(self, batch_idx: int, dataloader_idx: int) -> bool:
+        """Whether this is the last batch of the epoch (of its dataloader), as far as
+        the Trainer knows. A training epoch of unknown length is logged when it ends
+        (``on_train_epoch_end``); an evaluation of unknown length at every batch."""
+        trainer = self._trainer
+        if trainer is None:
+            return True
+        try:
+            if trainer.training:
+                return batch_idx + 1 >= trainer.num_training_batches
+            if trainer.sanity_checking:
+                batches = trainer.num_sanity_val_batches
+            elif trainer.testing:
+                batches = trainer.num_test_batches
+            else:
+                batches = trainer.num_val_batches
+            total = batches[dataloader_idx]
+        except (AttributeError, IndexError, TypeError):
+            return True
+        return total == float("inf") or batch_idx + 1 >= total
+
+    def _log_epoch_means(self, prefix: str) -> None:
+        sync = self._trainer is not None and self.trainer.world_size > 1
+        for name, mean, total in self._epoch_means.drain(prefix):
+            self.log(name, mean, on_step=False, on_epoch=True, batch_size=total, prog_bar=name.endswith("/loss"), sync_dist=sync)
+
+    def on_train_epoch_start(self) -> None:
+        self._epoch_means.drain("train")  # nothing carried over from an epoch that was cut short
+
+    def on_train_epoch_end(self) -> None:
+        # an epoch that stopped before its last batch (max_steps, a stop request, a
+        # loader of unknown length): its means are logged here, before the
+        # checkpoint and early-stopping callbacks read them
+        self._log_epoch_means("train")
+
+    def on_validation_epoch_start(self) -> None:
+        self._epoch_means.drain("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._epoch_means.drain("test")
 
     def training_step(self, batch: Any, batch_idx: int) -> Any:
         out = self.step(batch)
-        self._log_step("train", out, on_step=True)
+        self._log_step("train", out, batch, batch_idx)
         return out["loss"]
 
-    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, Any]:
+    def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         out = self.step(batch)
-        self._log_step("val", out, on_step=False)
+        self._log_step("val", out, batch, batch_idx, dataloader_idx)
         return out  # the per-epoch validation records are made from it (ValidationRecords)
 
-    def test_step(self, batch: Any, batch_idx: int) -> None:
-        self._log_step("test", self.step(batch), on_step=False)
+    def test_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._log_step("test", self.step(batch), batch, batch_idx, dataloader_idx)
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[dict[str, Any]]:
         return self.step_records(self.step(batch), batch)
