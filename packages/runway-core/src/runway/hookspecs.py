@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # heavy or circular types only for the type checker
     from runway.logging.run import Run
 
 PROJECT_NAME = "runway"
+#: the attribute ``@hookimpl`` sets on a hook function (pluggy's ``<project>_impl``)
+IMPL_ATTRIBUTE = f"{PROJECT_NAME}_impl"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

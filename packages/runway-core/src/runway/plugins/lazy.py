@@ -48,8 +48,9 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from runway.hookspecs import IMPL_ATTRIBUTE as MARKER
+
 FORMAT_VERSION = 1
-MARKER = "runway_impl"  # the attribute ``@hookimpl`` sets (pluggy: ``<project>_impl``)
 _OPTIONS = ("wrapper", "hookwrapper", "optionalhook", "tryfirst", "trylast", "specname")
 
 

@@ -222,7 +222,7 @@ class _PluginManager(pluggy.PluginManager):
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         standing_in = getattr(type(plugin), "runway_stand_in", False)
         if standing_in:
-            return getattr(plugin, name).__dict__.get(f"{hookspecs.PROJECT_NAME}_impl")
+            return getattr(plugin, name).__dict__.get(hookspecs.IMPL_ATTRIBUTE)
         return super().parse_hookimpl_opts(plugin, name)
 
 
