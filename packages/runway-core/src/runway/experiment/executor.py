@@ -40,6 +40,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.utilities.data import extract_batch_size
 from torch.utils.data import DataLoader
 
 from runway.errors import ConfigError
@@ -129,34 +130,37 @@ class EpochMeans:
     """
 
     def __init__(self) -> None:
-        self.pending: dict[str, tuple[str, list[Any], list[int]]] = {}
+        self.pending: dict[str, tuple[list[torch.Tensor], list[int]]] = {}
 
-    def add(self, name: str, value: Any, size: int | None, batch: Any) -> bool:
-        """Keep ``value`` of a batch of ``size`` samples; ``False`` when it is not a scalar."""
+    @staticmethod
+    def scalar(value: Any) -> torch.Tensor | None:
+        """``value`` as a detached 0-d tensor, or ``None`` when it is not a scalar."""
         if isinstance(value, torch.Tensor):
-            if value.numel() != 1:
-                return False
-            value = value.detach().reshape(())
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = torch.tensor(float(value))
-        else:
-            return False
-        if size is None:
-            from lightning.pytorch.utilities.data import extract_batch_size
+            return value.detach().reshape(()) if value.numel() == 1 else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return torch.tensor(float(value))
+        return None
 
-            size = extract_batch_size(batch)  # as Lightning infers it
-        prefix = name.split("/", 1)[0]
-        _, values, sizes = self.pending.setdefault(name, (prefix, [], []))
+    def add(self, name: str, value: torch.Tensor, size: int) -> None:
+        """Keep ``value`` (a :meth:`scalar`) of a batch of ``size`` samples."""
+        values, sizes = self.pending.setdefault(name, ([], []))
         values.append(value)
         sizes.append(int(size))
-        return True
+
+    def _names(self, prefix: str) -> list[str]:
+        return [name for name in self.pending if name.startswith(f"{prefix}/")]
+
+    def discard(self, prefix: str) -> None:
+        """Forget the values under ``prefix`` (left by an epoch that was cut short)."""
+        for name in self._names(prefix):
+            del self.pending[name]
 
     def drain(self, prefix: str) -> list[tuple[str, torch.Tensor, int]]:
         """``(name, weighted mean, summed batch size)`` of each value under ``prefix``, forgotten here."""
         out = []
-        for name in [n for n, (p, _, _) in self.pending.items() if p == prefix]:
-            _, values, sizes = self.pending.pop(name)
-            dtype = torch.get_default_dtype()
+        dtype = torch.get_default_dtype()
+        for name in self._names(prefix):
+            values, sizes = self.pending.pop(name)
             device = values[0].device
             stacked = torch.stack([v.to(device=device, dtype=dtype) for v in values])
             weights = torch.tensor(sizes, dtype=dtype, device=device)
@@ -233,18 +237,27 @@ class Executor(pl.LightningModule):
         """Log ``<prefix>/loss`` and ``step``'s metrics: the training loss at every
         step and as the epoch's mean, everything else as the epoch's mean only."""
         size = self._batch_size(out)
-        # epoch values are averaged over every rank; a single process skips the collective
-        sync = self._trainer is not None and self.trainer.world_size > 1
+        sync = self._sync_dist
         epoch_only = dict(out.get("metrics") or {})
         if prefix == "train":
             self.log(f"{prefix}/loss", out["loss"], on_step=True, on_epoch=True, batch_size=size, prog_bar=True, sync_dist=sync)
         else:
             epoch_only = {"loss": out["loss"], **epoch_only}
         for name, value in epoch_only.items():
-            if not self._epoch_means.add(f"{prefix}/{name}", value, size, batch):
+            scalar = EpochMeans.scalar(value)
+            if scalar is None:
                 self.log(f"{prefix}/{name}", value, on_step=False, on_epoch=True, batch_size=size, prog_bar=name == "loss", sync_dist=sync)
+                continue
+            if size is None:
+                size = extract_batch_size(batch)  # as Lightning infers it, once a batch
+            self._epoch_means.add(f"{prefix}/{name}", scalar, size)
         if self._ends_epoch(batch_idx, dataloader_idx):
             self._log_epoch_means(prefix)
+
+    @property
+    def _sync_dist(self) -> bool:
+        """Epoch values are averaged over every rank; a single process skips the collective."""
+        return self._trainer is not None and self.trainer.world_size > 1
 
     def _ends_epoch(self, batch_idx: int, dataloader_idx: int) -> bool:
         """Whether this is the last batch of the epoch (of its dataloader), as far as
@@ -268,12 +281,11 @@ class Executor(pl.LightningModule):
         return total == float("inf") or batch_idx + 1 >= total
 
     def _log_epoch_means(self, prefix: str) -> None:
-        sync = self._trainer is not None and self.trainer.world_size > 1
         for name, mean, total in self._epoch_means.drain(prefix):
-            self.log(name, mean, on_step=False, on_epoch=True, batch_size=total, prog_bar=name.endswith("/loss"), sync_dist=sync)
+            self.log(name, mean, on_step=False, on_epoch=True, batch_size=total, prog_bar=name == f"{prefix}/loss", sync_dist=self._sync_dist)
 
     def on_train_epoch_start(self) -> None:
-        self._epoch_means.drain("train")  # nothing carried over from an epoch that was cut short
+        self._epoch_means.discard("train")  # nothing carried over from an epoch that was cut short
 
     def on_train_epoch_end(self) -> None:
         # an epoch that stopped before its last batch (max_steps, a stop request, a
@@ -282,10 +294,10 @@ class Executor(pl.LightningModule):
         self._log_epoch_means("train")
 
     def on_validation_epoch_start(self) -> None:
-        self._epoch_means.drain("val")
+        self._epoch_means.discard("val")
 
     def on_test_epoch_start(self) -> None:
-        self._epoch_means.drain("test")
+        self._epoch_means.discard("test")
 
     def training_step(self, batch: Any, batch_idx: int) -> Any:
         out = self.step(batch)
